@@ -1,0 +1,1 @@
+"""Instructor material; `lessons.solutions` holds the exercise solutions as importable modules."""
