@@ -1,0 +1,44 @@
+"""The lessons' workloads: deterministic, sized by units, usable from a spawned process pool."""
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from helpers.workloads import AnswerScore, c_hash_work, python_busy_work, score_answer, units_for_seconds
+
+ANSWER = "Threads share memory. Processes do not share memory! Do threads share the GIL? Yes."
+
+
+def test_python_busy_work_is_deterministic_and_grows_with_units() -> None:
+    assert python_busy_work(3) == python_busy_work(3)
+    assert python_busy_work(3) != python_busy_work(4)
+
+
+def test_c_hash_work_depends_on_the_number_of_rounds() -> None:
+    assert c_hash_work(2) == c_hash_work(2) != c_hash_work(3)
+
+
+def test_units_for_seconds_scales_with_the_wanted_duration() -> None:
+    short, long = units_for_seconds(python_busy_work, 0.05), units_for_seconds(python_busy_work, 0.5)
+    assert short >= 1
+    assert 3 < long / short < 30  # ten times the time is roughly ten times the units, on a noisy machine
+
+
+def test_score_answer_counts_words_sentences_and_repetition() -> None:
+    score = score_answer(ANSWER)
+    assert score == AnswerScore(
+        words=14, distinct_words=9, sentences=4, top_word="share", repetition=pytest.approx(4 / 13)
+    )
+    assert score_answer(ANSWER, effort=5) == score
+
+
+def test_score_answer_refuses_no_effort() -> None:
+    with pytest.raises(ValueError, match="effort must be at least 1"):
+        score_answer(ANSWER, effort=0)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_workloads_run_in_a_pool_under_start_methods_that_import_by_name(method: str) -> None:
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context(method)) as pool:
+        assert list(pool.map(score_answer, [ANSWER, ANSWER.upper()])) == [score_answer(ANSWER)] * 2
