@@ -5,6 +5,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from helpers import workloads
 from helpers.workloads import AnswerScore, c_hash_work, python_busy_work, score_answer, units_for_seconds
 
 ANSWER = "Threads share memory. Processes do not share memory! Do threads share the GIL? Yes."
@@ -19,10 +20,20 @@ def test_c_hash_work_depends_on_the_number_of_rounds() -> None:
     assert c_hash_work(2) == c_hash_work(2) != c_hash_work(3)
 
 
-def test_units_for_seconds_scales_with_the_wanted_duration() -> None:
-    short, long = units_for_seconds(python_busy_work, 0.05), units_for_seconds(python_busy_work, 0.5)
-    assert short >= 1
-    assert 3 < long / short < 30  # ten times the time is roughly ten times the units, on a noisy machine
+def test_units_for_seconds_converts_a_duration_into_units_of_the_measured_work(monkeypatch) -> None:
+    """A work that costs exactly 1 ms per unit on a fake clock: 0.2 s must be 200 units.
+
+    A fake clock, because this machine's real one jumps by hundreds of milliseconds when the
+    virtual CPU is paused, and this test is about the arithmetic, not about the machine.
+    """
+    clock = [0.0]
+    monkeypatch.setattr(workloads.time, "perf_counter", lambda: clock[0])
+
+    def one_millisecond_per_unit(units: int) -> None:
+        clock[0] += units / 1000
+
+    assert units_for_seconds(one_millisecond_per_unit, 0.2) == 200
+    assert units_for_seconds(one_millisecond_per_unit, 1e-9) == 1
 
 
 def test_score_answer_counts_words_sentences_and_repetition() -> None:
