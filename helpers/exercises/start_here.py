@@ -1,0 +1,74 @@
+"""Exercise of 00_start_here: is each workload I/O-bound or CPU-bound, and which tool fits?
+
+The learner answers with a dict: workload -> (kind, tool), e.g.
+`{"one chat completion": ("I/O", "asyncio"), ...}`. Kinds are "I/O" or "CPU"; tools are
+the rows of the course's choice table.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from helpers.exercises.report import CheckReport
+
+TOOLS = ("threading", "asyncio", "multiprocessing", "ThreadPoolExecutor", "ProcessPoolExecutor")
+# An executor is the simple API over its family: it fits wherever the family fits.
+FAMILY = {"ThreadPoolExecutor": "threading", "ProcessPoolExecutor": "multiprocessing"}
+
+
+class Workload(NamedTuple):
+    kind: str  # "I/O" or "CPU"
+    fitting_tools: frozenset[str]  # tool families that fit
+    why: str
+
+
+WORKLOADS: dict[str, Workload] = {
+    "one chat completion from an LLM API": Workload(
+        "I/O", frozenset({"asyncio", "threading"}),
+        "the program waits seconds for the server and computes almost nothing; while waiting, "
+        "the GIL is released, so threads or asyncio overlap the waits"),
+    "parsing a 200 MB JSON reply with json.loads": Workload(
+        "CPU", frozenset({"multiprocessing"}),
+        "json.loads holds the GIL while it builds Python objects: only separate processes "
+        "parse several replies at once"),
+    "a SQL query to a database server": Workload(
+        "I/O", frozenset({"asyncio", "threading"}),
+        "the database does the work on its own machine; your process only waits for the rows"),
+    "tokenising a corpus of 100,000 documents in pure Python": Workload(
+        "CPU", frozenset({"multiprocessing"}),
+        "pure-Python loops hold the GIL, so threads take turns; processes use every core"),
+    "1,000 embedding requests to an API": Workload(
+        "I/O", frozenset({"asyncio", "threading"}),
+        "many independent waits: asyncio keeps hundreds in flight on one thread"),
+    "a NumPy product of two 4000×4000 matrices": Workload(
+        "CPU", frozenset({"threading"}),
+        "CPU-bound, but NumPy computes in C with the GIL released, so threads run in parallel "
+        "and share the matrices without copying them into other processes"),
+}
+
+
+def check(answers: dict[str, tuple[str, str]]) -> CheckReport:
+    """Compare the learner's (kind, tool) for each workload with the choice table, and say why."""
+    report = CheckReport("Classify the workloads")
+    unknown = sorted(set(answers) - set(WORKLOADS))
+    if unknown:
+        report.expect(False, f"these are not workloads of the exercise (check the spelling): {unknown}")
+    for name, expected in WORKLOADS.items():
+        answer = answers.get(name)
+        if not (isinstance(answer, tuple) and len(answer) == 2 and all(isinstance(a, str) for a in answer)):
+            report.expect(False, f"{name}: answer with a pair like ('I/O', 'asyncio'), got {answer!r}")
+            continue
+        kind, tool = answer
+        kind_ok = kind.replace("/", "").upper() == expected.kind.replace("/", "").upper()
+        if tool not in TOOLS:
+            report.expect(False, f"{name}: {tool!r} is not in the choice table; pick one of {', '.join(TOOLS)}")
+            continue
+        tool_ok = FAMILY.get(tool, tool) in expected.fitting_tools
+        if kind_ok and tool_ok:
+            report.expect(True, f"{name}: {expected.kind}-bound, {tool} fits: {expected.why}")
+        elif not kind_ok:
+            report.expect(False, f"{name}: it is {expected.kind}-bound, not {kind}: {expected.why}")
+        else:
+            fitting = " or ".join(sorted(expected.fitting_tools))
+            report.expect(False, f"{name}: {expected.kind}-bound is right, but {tool} does not fit; use {fitting}: {expected.why}")
+    return report
