@@ -1,0 +1,378 @@
+"""The simulated OpenAI-compatible server: an aiohttp application.
+
+One request's life: check the key and the body, take a request from the key's rate-limit bucket
+(or answer 429), maybe fail on purpose (fault injection), wait for a free generation slot
+(capacity; the wait is queue time), wait the time to first token, then produce one token per
+`time_per_token`. Every step is written to the journal, which the notebooks read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from itertools import count
+
+from aiohttp import web
+
+from helpers.llm_server import text, validation
+from helpers.llm_server.errors import ApiError, bad_request
+from helpers.llm_server.journal import Entry, Journal
+from helpers.llm_server.latency import PRESETS, request_rng
+from helpers.llm_server.limits import RateLimiter
+
+MAX_BODY_BYTES = 1024 * 1024
+EMBEDDING_DIMENSIONS = 64
+
+
+@dataclass
+class SimConfig:
+    """Everything a learner may change while the server runs (POST /sim/config)."""
+
+    preset: str = "sim-flash"
+    seed: int = 0
+    time_scale: float = 1.0
+    capacity: int = 256  # generation slots; further requests queue in arrival order
+    rpm: int | None = None  # requests per minute per key; None: no limit
+    error_rate: float = 0.0  # share of requests answered 500 (seeded, so reproducible)
+    keys: list[str] | None = field(default=None, repr=False)  # the roster in room mode; None: any key
+    admin_token: str | None = field(default=None, repr=False)
+
+    def check(self) -> None:
+        if self.preset not in PRESETS:
+            raise bad_request(f"unknown preset {self.preset!r}; choose one of {sorted(PRESETS)}", "preset")
+        if not (isinstance(self.time_scale, (int, float)) and 0 <= self.time_scale <= 100):
+            raise bad_request("time_scale must be a number from 0 to 100", "time_scale")
+        if not (isinstance(self.capacity, int) and 1 <= self.capacity <= 100_000):
+            raise bad_request("capacity must be an integer from 1 to 100000", "capacity")
+        if self.rpm is not None and not (isinstance(self.rpm, int) and self.rpm > 0):
+            raise bad_request("rpm must be a positive integer or null", "rpm")
+        if not (isinstance(self.error_rate, (int, float)) and 0 <= self.error_rate <= 1):
+            raise bad_request("error_rate must be a number from 0 to 1", "error_rate")
+
+    def public(self) -> dict:
+        shown = asdict(self)
+        shown.pop("admin_token")
+        shown["keys"] = None if self.keys is None else len(self.keys)
+        return shown
+
+
+class Simulator:
+    """The server's state: configuration, slots, rate limits and journal."""
+
+    def __init__(self, config: SimConfig) -> None:
+        config.check()
+        self.journal = Journal()
+        self.sequence: dict[str, count] = {}
+        self.apply(config)
+
+    def apply(self, config: SimConfig) -> None:
+        config.check()
+        self.config = config
+        self.slots = asyncio.Semaphore(config.capacity)  # asyncio's semaphore wakes waiters in FIFO order
+        self.limiter = RateLimiter(config.rpm, config.time_scale)
+
+    def next_sequence_number(self, key: str) -> int:
+        return next(self.sequence.setdefault(key, count()))
+
+    def reset(self) -> None:
+        self.journal.clear()
+        self.sequence.clear()
+        self.apply(self.config)
+
+
+# --- helpers for handlers -------------------------------------------------------------------
+
+def api_key(request: web.Request, simulator: Simulator) -> str:
+    header = request.headers.get("Authorization", "")
+    key = header.removeprefix("Bearer ").strip()
+    if not key:
+        raise ApiError(401, "You didn't provide an API key in the Authorization header.", code="missing_api_key")
+    if simulator.config.keys is not None and key not in simulator.config.keys:
+        raise ApiError(401, "Incorrect API key provided: this room server only accepts keys from its roster.",
+                       code="invalid_api_key")
+    return key
+
+
+async def json_body(request: web.Request) -> dict:
+    if request.content_type != "application/json":
+        raise ApiError(415, f"Content-Type must be application/json, got {request.content_type!r}.")
+    try:
+        return validation.require_object(json.loads(await request.read()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise bad_request(f"The body is not valid JSON: {error}.") from None
+
+
+def ratelimit_headers(simulator: Simulator, bucket) -> dict[str, str]:
+    if bucket is None:
+        return {}
+    return {
+        "x-ratelimit-limit-requests": str(simulator.config.rpm),
+        "x-ratelimit-remaining-requests": str(max(0, bucket.remaining)),
+        "x-ratelimit-reset-requests": f"{1 / bucket.refill_per_second:.3f}s",
+    }
+
+
+async def sleep_until(deadline: float) -> None:
+    """Sleep to an absolute loop time, so small errors do not add up over many tokens."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+
+def cut(answer: str, max_tokens: int | None, stops: list[str]) -> tuple[list[str], str]:
+    """The tokens to send and the finish reason: `stop` (natural end or stop sequence) or `length`."""
+    for stop in stops:
+        if stop and stop in answer:
+            answer = answer[: answer.index(stop)]
+    pieces = text.tokens_of(answer)
+    if max_tokens is not None and len(pieces) > max_tokens:
+        return pieces[:max_tokens], "length"
+    return pieces, "stop"
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    simulator: Simulator = request.app["simulator"]
+    return await generate(request, simulator, api_key(request, simulator), await json_body(request))
+
+
+async def generate(request: web.Request, simulator: Simulator, key: str, body: dict) -> web.StreamResponse:
+    """Answer a chat-completions body: the life of a request described at the top of this module."""
+    model = validation.model_name(body, set(PRESETS))
+    messages = validation.messages(body)
+    max_tokens = validation.integer(body, "max_completion_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
+    if max_tokens is None:
+        max_tokens = validation.integer(body, "max_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
+    n = validation.integer(body, "n", 1, 1, 8)
+    seed = validation.integer(body, "seed", None, -(2**63), 2**63 - 1)
+    stops = validation.stop_sequences(body)
+    stream = validation.flag(body, "stream")
+    options = body.get("stream_options") or {}
+    include_usage = stream and isinstance(options, dict) and options.get("include_usage") is True
+
+    retries = request.headers.get("x-stainless-retry-count", "0")
+    entry = simulator.journal.add(Entry(
+        id=f"chatcmpl-{uuid.uuid4().hex[:24]}", key=key, model=model, stream=stream,
+        retry_count=int(retries) if retries.isdigit() else 0))
+    prompt = "\n".join(validation.text_of_content(m.get("content"), i) for i, m in enumerate(messages))
+    entry.tokens_in = text.count_tokens(prompt)
+    rng = request_rng(simulator.config.seed, key, simulator.next_sequence_number(key))
+    headers = {"x-request-id": entry.id}
+
+    wait, bucket = simulator.limiter.take(key)
+    headers |= ratelimit_headers(simulator, bucket)
+    if wait:
+        entry.status, entry.end, entry.retry_after = 429, time.time(), wait
+        raise ApiError(429, f"Rate limit reached for requests on {model} for key {key[:8]}…: "
+                            f"Limit {simulator.config.rpm} / min. Please try again in {wait:.1f}s.",
+                       type_="requests", code="rate_limit_exceeded",
+                       headers=headers | {"retry-after": str(math.ceil(wait)), "retry-after-ms": str(round(wait * 1000))})
+    if rng.random() < simulator.config.error_rate:
+        entry.status, entry.end = 500, time.time()
+        raise ApiError(500, "The simulated server had an error while processing your request (fault injection).",
+                       type_="server_error", headers=headers | {"x-should-retry": "true"})
+
+    answers = [cut(text.answer(prompt, seed if seed is not None else simulator.config.seed, i), max_tokens, stops)
+               for i in range(n)]
+    entry.tokens_out = sum(len(pieces) for pieces, _ in answers)
+    ttft, per_token = PRESETS[model].sample(rng)
+    scale = simulator.config.time_scale
+    loop = asyncio.get_running_loop()
+
+    simulator.journal.queued[key] += 1
+    try:
+        await simulator.slots.acquire()
+    finally:
+        simulator.journal.queued[key] -= 1
+    simulator.journal.in_flight[key] += 1
+    try:
+        entry.start = time.time()
+        entry.queue_wait = entry.start - entry.arrival
+        started = loop.time()
+        first_token_due = started + ttft * scale
+        longest = max(len(pieces) for pieces, _ in answers)
+        headers |= {"x-sim-queue-ms": f"{entry.queue_wait * 1000:.0f}", "x-sim-ttft-ms": f"{ttft * scale * 1000:.0f}",
+                    "openai-processing-ms": f"{(ttft + per_token * longest) * scale * 1000:.0f}"}
+        usage = {"prompt_tokens": entry.tokens_in, "completion_tokens": entry.tokens_out,
+                 "total_tokens": entry.tokens_in + entry.tokens_out}
+        base = {"id": entry.id, "created": int(entry.arrival), "model": model, "system_fingerprint": "fp_sim"}
+        if not stream:
+            await sleep_until(first_token_due)
+            entry.first_token = time.time()
+            await sleep_until(first_token_due + per_token * scale * max(0, longest - 1))
+            choices = [{"index": i, "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
+                        "finish_reason": reason, "logprobs": None} for i, (pieces, reason) in enumerate(answers)]
+            entry.status, entry.end = 200, time.time()
+            return web.json_response({**base, "object": "chat.completion", "choices": choices, "usage": usage},
+                                     headers=headers)
+        response = web.StreamResponse(headers=headers | {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        response.enable_chunked_encoding()
+
+        async def send(choices: list[dict], **extra) -> None:
+            chunk = {**base, "object": "chat.completion.chunk", "choices": choices, **extra}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        await response.prepare(request)
+        await sleep_until(first_token_due)  # the role chunk goes out with the first token, not before
+        entry.first_token = time.time()
+        await send([{"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None} for i in range(n)])
+        for position in range(longest):
+            await sleep_until(first_token_due + per_token * scale * position)
+            await send([{"index": i, "delta": {"content": pieces[position]}, "finish_reason": None}
+                        for i, (pieces, _) in enumerate(answers) if position < len(pieces)])
+        await send([{"index": i, "delta": {}, "finish_reason": reason} for i, (_, reason) in enumerate(answers)])
+        if include_usage:
+            await send([], usage=usage)
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        entry.status, entry.end = 200, time.time()
+        return response
+    except (ConnectionResetError, asyncio.CancelledError):
+        entry.status, entry.end = 499, time.time()  # the client went away mid-answer
+        raise
+    finally:
+        simulator.journal.in_flight[key] -= 1
+        simulator.slots.release()
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    """Deterministic unit vectors from each input's hash: same text, same vector, no model."""
+    simulator: Simulator = request.app["simulator"]
+    key = api_key(request, simulator)
+    body = await json_body(request)
+    inputs = body.get("input")
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not (isinstance(inputs, list) and inputs and all(isinstance(i, str) and i for i in inputs)):
+        raise bad_request("input must be a non-empty string or a non-empty array of non-empty strings.", "input")
+    data = []
+    for index, item in enumerate(inputs):
+        raw = hashlib.sha512(item.encode()).digest()
+        vector = [byte / 255 - 0.5 for byte in raw[:EMBEDDING_DIMENSIONS]]
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        data.append({"object": "embedding", "index": index, "embedding": [v / norm for v in vector]})
+    tokens = sum(text.count_tokens(i) for i in inputs)
+    simulator.journal.add(Entry(id=f"emb-{uuid.uuid4().hex[:24]}", key=key, model=str(body.get("model")), stream=False,
+                                retry_count=0, status=200, tokens_in=tokens, end=time.time()))
+    return web.json_response({"object": "list", "data": data, "model": body.get("model") or "sim-embedding",
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+async def models(request: web.Request) -> web.Response:
+    api_key(request, request.app["simulator"])
+    listed = [{"id": name, "object": "model", "created": 0, "owned_by": "llm-course-simulator",
+               "description": profile.description} for name, profile in PRESETS.items()]
+    return web.json_response({"object": "list", "data": listed})
+
+
+async def responses(request: web.Request) -> web.Response:
+    """POST /v1/responses, non-streaming: answered through the chat-completions machinery."""
+    simulator: Simulator = request.app["simulator"]
+    key = api_key(request, simulator)
+    body = await json_body(request)
+    model = validation.model_name(body, set(PRESETS))
+    given = body.get("input")
+    if isinstance(given, str) and given:
+        prompt = given
+    elif isinstance(given, list) and given:
+        prompt = "\n".join(validation.text_of_content(m.get("content") if isinstance(m, dict) else m, i)
+                           for i, m in enumerate(given))
+    else:
+        raise bad_request("input must be a non-empty string or array of messages.", "input")
+    if validation.flag(body, "stream"):
+        raise bad_request("This simulator answers /v1/responses without streaming; set stream to false.", "stream")
+    chat_body = {"model": model, "messages": [{"role": "user", "content": prompt}],
+                 "max_tokens": body.get("max_output_tokens")}
+    chat = await generate(request, simulator, key, chat_body)
+    completion = json.loads(chat.body)
+    answer = completion["choices"][0]["message"]["content"]
+    usage = completion["usage"]
+    return web.json_response({
+        "id": completion["id"].replace("chatcmpl", "resp"), "object": "response", "created_at": completion["created"],
+        "model": model, "status": "completed",
+        "output": [{"type": "message", "id": "msg_" + completion["id"][-24:], "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text", "text": answer, "annotations": []}]}],
+        "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
+                  "total_tokens": usage["total_tokens"]},
+        "instructions": body.get("instructions"),
+    }, headers={"x-request-id": chat.headers["x-request-id"]})
+
+
+def admin_only(request: web.Request) -> None:
+    """Changing the server is for its owner: on loopback anyone local, elsewhere the admin token."""
+    token = request.app["simulator"].config.admin_token
+    if request.remote in ("127.0.0.1", "::1") and token is None:
+        return
+    if token is None or request.headers.get("x-admin-token") != token:
+        raise ApiError(403, "Changing the simulator needs the admin token (x-admin-token header).",
+                       type_="permission_error")
+
+
+async def sim_stats(request: web.Request) -> web.Response:
+    return web.json_response(request.app["simulator"].journal.stats())
+
+
+async def sim_requests(request: web.Request) -> web.Response:
+    since = request.query.get("since")
+    try:
+        moment = float(since) if since is not None else None
+    except ValueError:
+        raise bad_request(f"since must be a Unix time in seconds, got {since!r}.", "since") from None
+    return web.json_response(request.app["simulator"].journal.since(moment))
+
+
+async def sim_config(request: web.Request) -> web.Response:
+    simulator: Simulator = request.app["simulator"]
+    if request.method == "POST":
+        admin_only(request)
+        changes = await json_body(request)
+        allowed = {"preset", "seed", "time_scale", "capacity", "rpm", "error_rate"}
+        if unknown := set(changes) - allowed:
+            raise bad_request(f"cannot configure {sorted(unknown)}; allowed: {sorted(allowed)}")
+        simulator.apply(SimConfig(**{**asdict(simulator.config), **changes}))
+    return web.json_response(simulator.config.public())
+
+
+async def sim_reset(request: web.Request) -> web.Response:
+    admin_only(request)
+    request.app["simulator"].reset()
+    return web.json_response({"reset": True})
+
+
+@web.middleware
+async def openai_shaped_errors(request: web.Request, handler) -> web.StreamResponse:
+    """Every failure leaves as an OpenAI error body; an unexpected one is logged, never shown."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error.response()
+    except web.HTTPRequestEntityTooLarge:
+        return ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.").response()
+    except web.HTTPMethodNotAllowed as error:
+        return ApiError(405, f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(error.allowed_methods))}.").response()
+    except web.HTTPNotFound:
+        return ApiError(404, f"Unknown path {request.path}.", code="unknown_url").response()
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    except Exception:  # a bug of ours: say so without a traceback, and keep serving the others
+        request.app.logger.exception("unexpected error in %s", request.path)
+        return ApiError(500, "The simulated server failed unexpectedly; see its log.", type_="server_error").response()
+
+
+def create_app(config: SimConfig) -> web.Application:
+    app = web.Application(middlewares=[openai_shaped_errors], client_max_size=MAX_BODY_BYTES)
+    app["simulator"] = Simulator(config)
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_post("/v1/responses", responses)
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/sim/stats", sim_stats)
+    app.router.add_get("/sim/requests", sim_requests)
+    app.router.add_route("*", "/sim/config", sim_config)
+    app.router.add_post("/sim/reset", sim_reset)
+    return app

@@ -1,0 +1,66 @@
+"""A record of every request, and the counters behind /sim/stats.
+
+Time stamps are Unix epoch seconds (`time.time()`), so a notebook in another process can place
+them on its own timeline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Entry:
+    id: str
+    key: str
+    model: str
+    stream: bool
+    retry_count: int
+    arrival: float = field(default_factory=time.time)
+    queue_wait: float = 0.0
+    start: float | None = None
+    first_token: float | None = None
+    end: float | None = None
+    status: int | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    retry_after: float | None = None  # on a 429: the seconds the client was told to wait
+
+
+class Journal:
+    """Entries in arrival order, plus live counts of what is queued and in flight."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.queued: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+
+    def add(self, entry: Entry) -> Entry:
+        self.entries.append(entry)
+        return entry
+
+    def since(self, moment: float | None) -> list[dict]:
+        return [asdict(e) for e in self.entries if moment is None or e.arrival > moment]
+
+    def stats(self) -> dict:
+        per_key: dict[str, Counter] = defaultdict(Counter)
+        for entry in self.entries:
+            counts = per_key[entry.key]
+            if entry.status == 200:
+                counts["completed"] += 1
+            elif entry.status == 429:
+                counts["rate_limited"] += 1
+            elif entry.status is not None:
+                counts["errors"] += 1
+        for key in set(self.queued) | set(self.in_flight):
+            per_key[key]["queued"] = self.queued[key]
+            per_key[key]["in_flight"] = self.in_flight[key]
+        names = ("in_flight", "queued", "completed", "rate_limited", "errors")
+        tables = {key: {name: counts[name] for name in names} for key, counts in per_key.items()}
+        totals = {name: sum(table[name] for table in tables.values()) for name in names}
+        return {**totals, "per_key": tables}
+
+    def clear(self) -> None:
+        self.entries.clear()
