@@ -1,0 +1,72 @@
+"""Check a lesson's claim against the number just measured and what this machine allows.
+
+A notebook never says "faster" on its own: it calls `expect_speedup(...)` with the two times it
+measured. The verdict is one printed line with the numbers. When the claim does not hold, a
+learner gets a warning that explains (often: this machine has 1 CPU, so no parallel speed-up
+can appear); under test (LLM_COURSE_MODE=test) it raises, so a broken lesson fails CI.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from helpers.durations import format_ratio, format_seconds
+from helpers.machine import usable_cpus
+from helpers.mode import is_test_mode
+
+
+class ClaimFailed(AssertionError):
+    """A lesson's claim did not hold under test."""
+
+
+class Verdict(NamedTuple):
+    holds: bool
+    message: str
+
+
+def report(verdict: Verdict) -> Verdict:
+    """Print the verdict; under test, a claim that does not hold raises instead."""
+    if not verdict.holds and is_test_mode():
+        raise ClaimFailed(verdict.message)
+    print(("✓ " if verdict.holds else "⚠ ") + verdict.message)
+    return verdict
+
+
+def expect_speedup(baseline: float, improved: float, *, at_least: float, what: str,
+                   needs_cpus: int = 1, cpus: int | None = None) -> Verdict:
+    """Claim that `improved` is at least `at_least` times faster than `baseline` (both in seconds).
+
+    `needs_cpus` says how many CPUs the effect needs (a parallel speed-up of 2× needs 2): with
+    fewer, the claim is reported as impossible here, explained, and never raises.
+    """
+    if baseline <= 0 or improved <= 0:
+        raise ValueError(f"times must be positive seconds, got {baseline!r} and {improved!r}")
+    cpus = usable_cpus() if cpus is None else cpus
+    speedup = baseline / improved
+    numbers = f"{what}: {format_seconds(baseline)} → {format_seconds(improved)}, speed-up {format_ratio(speedup)}"
+    if cpus < needs_cpus:
+        return report(Verdict(True, f"{numbers}. This process may use {cpus} CPU, and this effect needs "
+                                    f"{needs_cpus}: on a machine with more CPUs you would see at least "
+                                    f"{format_ratio(at_least)}."))
+    if speedup >= at_least:
+        return report(Verdict(True, f"{numbers} (expected at least {format_ratio(at_least)})"))
+    return report(Verdict(False, f"{numbers}, expected at least {format_ratio(at_least)} with {cpus} CPUs. "
+                                 "Another program may be using the CPUs: run the cell again."))
+
+
+def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
+    """Claim that a measured time stays within `limit` seconds."""
+    numbers = f"{what}: {format_seconds(measured)}"
+    if measured <= limit:
+        return report(Verdict(True, f"{numbers} (at most {format_seconds(limit)})"))
+    return report(Verdict(False, f"{numbers}, expected at most {format_seconds(limit)}. "
+                                 "Another program may be using the CPUs: run the cell again."))
+
+
+def expect_no_speedup(baseline: float, other: float, *, what: str, at_most: float = 1.3) -> Verdict:
+    """Claim that `other` is NOT meaningfully faster than `baseline` (e.g. threads on a Python loop)."""
+    speedup = baseline / other
+    numbers = f"{what}: {format_seconds(baseline)} → {format_seconds(other)}, speed-up {format_ratio(speedup)}"
+    if speedup <= at_most:
+        return report(Verdict(True, f"{numbers}: no real gain (at most {format_ratio(at_most)} expected)"))
+    return report(Verdict(False, f"{numbers}, expected no gain above {format_ratio(at_most)}"))

@@ -1,0 +1,67 @@
+"""Machine facts (with faked cgroup files) and claim verdicts on synthetic measurements."""
+
+import os
+
+import pytest
+
+from helpers import claims
+from helpers.claims import ClaimFailed, expect_at_most, expect_no_speedup, expect_speedup
+from helpers.machine import cgroup_cpu_limit, describe_machine, machine_facts, usable_cpus
+from helpers.mode import MODE_VARIABLE
+
+
+def test_cgroup_v2_quota_limits_the_usable_cpus(tmp_path) -> None:
+    (tmp_path / "cpu.max").write_text("100000 100000\n")  # Binder: one CPU's worth of time
+    assert cgroup_cpu_limit(tmp_path) == 1.0
+    assert usable_cpus(tmp_path) == 1
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert usable_cpus(tmp_path) == min(2, len(os.sched_getaffinity(0)))  # 1.5 CPUs' worth: two cores can run
+
+
+def test_no_quota_means_affinity_decides(tmp_path) -> None:
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cgroup_cpu_limit(tmp_path) is None
+    assert usable_cpus(tmp_path) == machine_facts().usable_cpus
+
+
+def test_cgroup_v1_quota(tmp_path) -> None:
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpu_limit(tmp_path) == 0.5 and usable_cpus(tmp_path) == 1
+
+
+def test_machine_summary_explains_one_cpu() -> None:
+    facts = machine_facts()._replace(usable_cpus=1)
+    assert "no lesson can show a parallel speed-up here" in describe_machine(facts)
+
+
+def test_a_speedup_that_holds_prints_one_line_with_the_numbers(capsys) -> None:
+    verdict = expect_speedup(4.0, 1.0, at_least=3.0, what="4 threads waiting", cpus=2)
+    assert verdict.holds
+    assert capsys.readouterr().out == "✓ 4 threads waiting: 4.00 s → 1.00 s, speed-up 4.0× (expected at least 3.0×)\n"
+
+
+def test_on_one_cpu_a_parallel_claim_is_explained_not_failed(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    verdict = expect_speedup(2.0, 2.0, at_least=1.6, what="2 processes", needs_cpus=2, cpus=1)
+    assert verdict.holds and "may use 1 CPU, and this effect needs 2" in capsys.readouterr().out
+
+
+def test_a_broken_claim_raises_under_test_and_warns_a_learner(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    with pytest.raises(ClaimFailed, match="expected at least 3.0× with 2 CPUs"):
+        expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2)
+    monkeypatch.setenv(MODE_VARIABLE, "learner")
+    assert not expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2).holds
+    assert capsys.readouterr().out.startswith("⚠ x: 2.00 s → 1.50 s")
+
+
+def test_at_most_and_no_speedup(monkeypatch) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    assert expect_at_most(0.9, 1.0, what="wall time").holds
+    assert expect_no_speedup(1.0, 0.95, what="threads on a Python loop").holds
+    with pytest.raises(ClaimFailed):
+        expect_no_speedup(2.0, 1.0, what="threads on a Python loop")
+    with pytest.raises(ValueError):
+        claims.expect_speedup(0, 1, at_least=1, what="x")
