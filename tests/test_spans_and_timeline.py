@@ -1,0 +1,78 @@
+"""Spans from threads and tasks land in lanes; the timeline draws one row per lane."""
+
+import asyncio
+import threading
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+from helpers.spans import Recorder, Span, spans_from_journal
+from helpers.timeline import peak_concurrency, plot_timeline
+
+
+def test_spans_from_threads_get_the_thread_name_as_lane() -> None:
+    recorder = Recorder()
+
+    def work() -> None:
+        with recorder.span("sleep"):
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=work, name=f"worker-{i}") for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(s.lane for s in recorder) == ["worker-0", "worker-1", "worker-2"]
+    assert all(s.end - s.start >= 0.01 for s in recorder)
+
+
+def test_spans_inside_coroutines_get_the_task_name_as_lane() -> None:
+    recorder = Recorder()
+
+    async def call(name: str) -> None:
+        with recorder.span(name):
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        await asyncio.gather(*(asyncio.create_task(call(f"c{i}"), name=f"task-{i}") for i in range(2)))
+
+    asyncio.run(main())
+    assert {s.lane for s in recorder} == {"task-0", "task-1"}
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="kind must be one of"):
+        with Recorder().span("x", kind="sleeping"):
+            pass
+
+
+def test_peak_concurrency_counts_overlaps_not_touching_ends() -> None:
+    spans = [Span("a", "1", 0, 2), Span("b", "2", 1, 3), Span("c", "3", 3, 4)]
+    assert peak_concurrency(spans) == 2
+
+
+def test_plot_has_one_row_per_lane_and_the_numbers_in_the_title(tmp_path) -> None:
+    spans = [Span(f"call {i}", f"lane {i % 4}", i * 0.1, i * 0.1 + 1, "io" if i % 2 else "cpu") for i in range(8)]
+    figure = plot_timeline(spans, "eight calls")
+    ax = figure.axes[0]
+    assert len(ax.get_yticks()) == 4
+    assert "wall time 1.70 s, 4 lanes, peak" in ax.get_title()
+    figure.savefig(tmp_path / "timeline.png")
+    assert (tmp_path / "timeline.png").stat().st_size > 1000
+
+
+def test_a_thousand_spans_aggregate_their_lane_labels() -> None:
+    spans = [Span("x", f"lane {i}", i * 0.001, i * 0.001 + 0.5) for i in range(1000)]
+    ax = plot_timeline(spans).axes[0]
+    assert ax.get_ylabel() == "1000 lanes" and set(t.get_text() for t in ax.get_yticklabels()) == {""}
+
+
+def test_journal_entries_become_queued_and_generating_spans() -> None:
+    entry = {"id": "chatcmpl-abcdef123456", "arrival": 10.0, "start": 10.5, "end": 12.0, "queue_wait": 0.5,
+             "tokens_out": 40}
+    assert spans_from_journal([entry]) == [Span("queued", "123456", 10.0, 10.5, "queued"),
+                                           Span("40 tokens", "123456", 10.5, 12.0, "io")]
