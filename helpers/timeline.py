@@ -51,10 +51,12 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     ax.set_xlabel("seconds since the first span started")
     ax.set_ylabel("lane" if len(lanes) <= MAX_LABELLED_ROWS else f"{len(lanes)} lanes")
     wall = max(s.end for s in spans) - origin
-    summary = f"wall time {format_seconds(wall)}, {len(lanes)} lanes, peak {peak_concurrency(spans)} at once"
+    lane_count = f"{len(lanes)} lane{'s' if len(lanes) != 1 else ''}"
+    summary = f"wall time {format_seconds(wall)}, {lane_count}, peak {peak_concurrency(spans)} at once"
     ax.set_title(f"{title}\n{summary}" if title else summary)
     used = [kind for kind in COLOURS if any(s.kind == kind for s in spans)]
-    ax.legend(handles=[Patch(color=COLOURS[k], label=LABELS[k]) for k in used], loc="lower right", fontsize="small")
+    ax.legend(handles=[Patch(color=COLOURS[k], label=LABELS[k]) for k in used], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              fontsize="small")  # beside the chart, never over a bar
     ax.grid(axis="x", alpha=0.3)
     figure.tight_layout()
     return figure

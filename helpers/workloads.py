@@ -13,6 +13,7 @@ machine; `units_for_seconds` converts a wanted duration into units on *this* mac
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import Counter
@@ -31,7 +32,7 @@ def python_busy_work(units: int) -> int:
     """
     total = 0
     for step in range(units * 1000):
-        total = (total + step * step) % 1_000_003
+        total = (total * 31 + step) % 1_000_003  # small numbers: every step costs the same
     return total
 
 
@@ -49,16 +50,23 @@ def c_hash_work(units: int) -> str:
 def units_for_seconds(work: Callable[[int], object], seconds: float) -> int:
     """How many units of `work` take about `seconds` on this machine, measured, at least 1.
 
-    The probe doubles its size until one run takes 50 ms, long enough for the clock and the
-    scheduler's noise not to dominate the estimate.
+    The probe doubles its size until one run takes 0.2 s: long enough to include what a
+    virtual machine does to sustained work (many give a burst of full speed, then throttle),
+    which a short probe would miss. It then keeps the fastest of three runs at that size: a run
+    that the operating system paused is slower, never faster, so the minimum is the honest cost.
     """
     units, elapsed = 1, 0.0
-    while elapsed < 0.05:
+    while elapsed < 0.2:
         units *= 2
-        started = time.perf_counter()
-        work(units)
-        elapsed = time.perf_counter() - started
-    return max(1, round(seconds * units / elapsed))
+        elapsed = _time_one_run(work, units)
+    fastest = min(elapsed, _time_one_run(work, units), _time_one_run(work, units))
+    return max(1, round(seconds * units / fastest))
+
+
+def _time_one_run(work: Callable[[int], object], units: int) -> float:
+    started = time.perf_counter()
+    work(units)
+    return time.perf_counter() - started
 
 
 class AnswerScore(NamedTuple):
@@ -96,3 +104,19 @@ def score_answer(text: str, effort: int = 1) -> AnswerScore:
         repetition=repeated / max(1, len(words) - 1),
     )
 
+
+
+class TimedRun(NamedTuple):
+    """When and where a piece of work ran: enough to draw it on a timeline from another process."""
+
+    start: float  # Unix time, the clock every process shares
+    end: float
+    pid: int
+    result: object
+
+
+def timed_python_work(units: int) -> TimedRun:
+    """Run `python_busy_work` and say when and in which process: a pool worker sends this back."""
+    start = time.time()
+    result = python_busy_work(units)
+    return TimedRun(start, time.time(), os.getpid(), result)

@@ -33,6 +33,11 @@ def test_units_for_seconds_converts_a_duration_into_units_of_the_measured_work(m
         clock[0] += units / 1000
 
     assert units_for_seconds(one_millisecond_per_unit, 0.2) == 200
+
+    def paused_once(units: int, pauses=[0.5]) -> None:  # the operating system paused the first run
+        clock[0] += units / 1000 + (pauses.pop() if pauses else 0)  # noqa: B006
+
+    assert units_for_seconds(paused_once, 0.2) == 200
     assert units_for_seconds(one_millisecond_per_unit, 1e-9) == 1
 
 
@@ -53,3 +58,13 @@ def test_score_answer_refuses_no_effort() -> None:
 def test_workloads_run_in_a_pool_under_start_methods_that_import_by_name(method: str) -> None:
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context(method)) as pool:
         assert list(pool.map(score_answer, [ANSWER, ANSWER.upper()])) == [score_answer(ANSWER)] * 2
+
+
+def test_timed_work_reports_its_process_and_times_from_a_spawned_worker() -> None:
+    import os
+
+    from helpers.workloads import timed_python_work
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        run = pool.submit(timed_python_work, 2).result()
+    assert run.pid != os.getpid() and run.start <= run.end and run.result == python_busy_work(2)

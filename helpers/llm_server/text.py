@@ -102,11 +102,11 @@ def answer(prompt: str, seed: int | None, choice: int = 0) -> str:
     """An answer of about the wanted length on the prompt's topic, the same for the same inputs."""
     digest = hashlib.sha256(f"{seed}:{choice}:{prompt}".encode()).hexdigest()
     rng = random.Random(digest)
-    sentences = CORPUS[topic_of(prompt)]
+    sentences = rng.sample(CORPUS[topic_of(prompt)], k=len(CORPUS[topic_of(prompt)]))  # a shuffled copy
     words: list[str] = []
     picked: list[str] = []
-    while len(words) < wanted_words(prompt):
-        sentence = rng.choice(sentences)
+    while len(words) < wanted_words(prompt):  # cycle through the shuffled sentences: no early repeats
+        sentence = sentences[len(picked) % len(sentences)]
         picked.append(sentence)
         words += sentence.split()
     separator = "\n" if "haiku" in prompt.lower() else " "
