@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -31,6 +32,11 @@ def peak_concurrency(spans: list[Span]) -> int:
     return peak
 
 
+def _rectangle(left: float, right: float, row: int) -> list[tuple[float, float]]:
+    """The four corners of one bar, 0.8 of a row high, centred on the row."""
+    return [(left, row - 0.4), (right, row - 0.4), (right, row + 0.4), (left, row + 0.4)]
+
+
 def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     """A Gantt chart of `spans`, time measured from the first start, in seconds."""
     spans = list(spans)
@@ -41,12 +47,17 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     row = {lane: index for index, lane in enumerate(lanes)}
     figure = ax.figure if ax is not None else plt.figure(figsize=(9, min(8, 1.2 + 0.35 * len(lanes))))
     ax = ax or figure.add_subplot()
-    for kind in COLOURS:  # one call per kind and row keeps a 1000-span chart fast
-        for lane, index in row.items():
-            bars = [(s.start - origin, s.end - s.start) for s in spans if s.kind == kind and s.lane == lane]
-            if bars:
-                ax.broken_barh(bars, (index - 0.4, 0.8), facecolors=COLOURS[kind], edgecolor="white", linewidth=0.5)
-    ax.set_yticks(range(len(lanes)), lanes if len(lanes) <= MAX_LABELLED_ROWS else [""] * len(lanes))
+    for kind in COLOURS:  # one collection of rectangles per kind keeps a 1000-span chart fast
+        rectangles = [_rectangle(s.start - origin, s.end - origin, row[s.lane]) for s in spans if s.kind == kind]
+        if rectangles:
+            ax.add_collection(PolyCollection(rectangles, facecolors=COLOURS[kind], edgecolors="white",
+                                             linewidths=0.5 if len(lanes) <= MAX_LABELLED_ROWS else 0))
+    ax.set_xlim(0, max(s.end for s in spans) - origin or 1e-3)
+    ax.set_ylim(-0.5, len(lanes) - 0.5)
+    if len(lanes) <= MAX_LABELLED_ROWS:
+        ax.set_yticks(range(len(lanes)), lanes)
+    else:  # a thousand labels would be a black smear, and a thousand ticks take seconds to draw
+        ax.set_yticks([])
     ax.invert_yaxis()
     ax.set_xlabel("seconds since the first span started")
     ax.set_ylabel("lane" if len(lanes) <= MAX_LABELLED_ROWS else f"{len(lanes)} lanes")

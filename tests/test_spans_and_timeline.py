@@ -68,7 +68,7 @@ def test_plot_has_one_row_per_lane_and_the_numbers_in_the_title(tmp_path) -> Non
 def test_a_thousand_spans_aggregate_their_lane_labels() -> None:
     spans = [Span("x", f"lane {i}", i * 0.001, i * 0.001 + 0.5) for i in range(1000)]
     ax = plot_timeline(spans).axes[0]
-    assert ax.get_ylabel() == "1000 lanes" and set(t.get_text() for t in ax.get_yticklabels()) == {""}
+    assert ax.get_ylabel() == "1000 lanes" and not any(t.get_text() for t in ax.get_yticklabels())
 
 
 def test_journal_entries_become_queued_and_generating_spans() -> None:
