@@ -7,9 +7,11 @@ so it is saved in the notebook as a PNG and renders on GitHub and nbviewer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -69,5 +71,31 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     ax.legend(handles=[Patch(color=COLOURS[k], label=LABELS[k]) for k in used], loc="upper left", bbox_to_anchor=(1.0, 1.0),
               fontsize="small")  # beside the chart, never over a bar
     ax.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+class Panel(Protocol):
+    """Anything that can draw itself under a timeline: CpuMeter, ServerMonitor, LoopLagMonitor."""
+
+    def plot(self, ax: Axes, origin: float) -> None: ...
+
+
+def plot_experiment(spans: Iterable[Span], title: str = "", panels: Sequence[Panel] = ()) -> Figure:
+    """The timeline with one strip per panel under it, all on the same time axis."""
+    spans = list(spans)
+    if not panels:
+        return plot_timeline(spans, title)
+    lanes = len({s.lane for s in spans})
+    heights = [min(6.0, 1.0 + 0.3 * lanes)] + [1.3] * len(panels)
+    figure, axes = plt.subplots(len(heights), 1, figsize=(9, sum(heights) + 0.6), sharex=True,
+                                gridspec_kw={"height_ratios": heights})
+    plot_timeline(spans, title, ax=axes[0])
+    origin = min(s.start for s in spans)
+    for panel, ax in zip(panels, axes[1:]):
+        panel.plot(ax, origin)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_xlabel("")
+    axes[-1].set_xlabel("seconds since the first span started")
     figure.tight_layout()
     return figure

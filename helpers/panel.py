@@ -1,0 +1,74 @@
+"""An experiment panel: sliders, a Run button, and the timeline of the last run.
+
+    def experiment(prompts: int, workers: int) -> Recorder:      # yours, in the notebook
+        ...
+    ExperimentPanel(experiment, prompts=IntSlider(20, 1, 100), workers=IntSlider(4, 1, 32))
+
+Each slider is passed to `experiment` as the keyword argument of the same name. Clicking Run
+calls `experiment(**values)` (a coroutine function is fine too) and draws the spans it returns
+(a Recorder or a list of spans). While it runs, every control is disabled, so a second click
+cannot start a second run on top of the first; they come back when the run ends, even if it
+raised.
+"""
+
+from __future__ import annotations
+
+import io
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ipywidgets
+import matplotlib.pyplot as plt
+
+from helpers.blocking import call_to_completion
+from helpers.durations import format_seconds
+from helpers.spans import Span
+from helpers.timeline import plot_timeline
+
+
+class ExperimentPanel(ipywidgets.VBox):
+    """Controls on top, a Run button and a status line, the last run's timeline below."""
+
+    def __init__(self, experiment: Callable[..., Iterable[Span]], title: str = "", **controls: ipywidgets.ValueWidget) -> None:
+        if not controls:
+            raise ValueError("give at least one control, e.g. workers=IntSlider(4, 1, 32)")
+        for name, control in controls.items():
+            control.description = control.description or name
+        self.experiment, self.title, self.controls = experiment, title, controls
+        self.button = ipywidgets.Button(description="Run", button_style="primary", icon="play")
+        self.status = ipywidgets.Label("Set the sliders, then press Run.")
+        self.picture = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="900px"))
+        self.runs = 0
+        self.button.on_click(lambda _: self.run())
+        super().__init__([ipywidgets.HBox(list(controls.values()), layout=ipywidgets.Layout(flex_flow="row wrap")),
+                          ipywidgets.HBox([self.button, self.status]), self.picture])
+
+    def values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _enable(self, enabled: bool) -> None:
+        for widget in [self.button, *self.controls.values()]:
+            widget.disabled = not enabled
+
+    def run(self) -> None:
+        """What the Run button does; callable from code too."""
+        values = self.values()
+        self._enable(False)
+        self.status.value = "running…"
+        try:
+            spans = list(call_to_completion(self.experiment, **values))
+            settings = ", ".join(f"{name}={value}" for name, value in values.items())
+            figure = plot_timeline(spans, f"{self.title}: {settings}" if self.title else settings)
+            picture = io.BytesIO()
+            figure.savefig(picture, format="png", dpi=80)
+            plt.close(figure)
+            self.picture.value = picture.getvalue()
+            self.runs += 1
+            wall = max(s.end for s in spans) - min(s.start for s in spans)
+            self.status.value = f"run {self.runs}: {len(spans)} spans, wall time {format_seconds(wall)}"
+        except Exception as error:  # the learner's experiment failed: say how, keep the panel usable
+            self.status.value = f"the experiment raised {type(error).__name__}: {error}"
+            traceback.print_exc()
+        finally:
+            self._enable(True)

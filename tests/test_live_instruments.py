@@ -1,0 +1,159 @@
+"""The live instruments, driven from the kernel side: no browser, no front end."""
+
+import asyncio
+import threading
+import time
+from unittest import mock
+
+import ipywidgets
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+import helpers.live
+import helpers.race
+from helpers.cpu_meter import CpuMeter
+from helpers.live import LiveTimeline, timeline_svg
+from helpers.loop_lag import LoopLagMonitor
+from helpers.panel import ExperimentPanel
+from helpers.race import Strategy, race
+from helpers.server_monitor import ServerMonitor
+from helpers.spans import Recorder, Span
+from helpers.timeline import plot_experiment
+
+
+def test_the_loop_lag_monitor_sees_a_200_ms_block_when_it_happens() -> None:
+    async def experiment() -> tuple[LoopLagMonitor, float]:
+        async with LoopLagMonitor(interval=0.02) as lag:
+            await asyncio.sleep(0.1)
+            time.sleep(0.2)  # blocks the loop: every task waits, the monitor too
+            unblocked = time.time()
+            await asyncio.sleep(0.1)
+        return lag, unblocked
+
+    lag, unblocked = asyncio.run(experiment())
+    # A loaded machine adds lag of its own, so look for the block where it happened, not for silence elsewhere.
+    assert any(late >= 0.15 and unblocked <= woke <= unblocked + 0.5 for woke, late in lag.samples), lag.samples
+    assert lag.worst() >= 0.15 and lag._task is None
+
+
+def test_the_cpu_meter_samples_every_usable_core_and_stops_its_thread() -> None:
+    with CpuMeter(interval=0.05) as meter:
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            pass
+    assert len(meter.samples) >= 3 and all(len(values) == len(meter.cores) for _, values in meter.samples)
+    assert 0.0 < meter.busy_cores() <= len(meter.cores)
+    assert not [t for t in threading.enumerate() if t.name == "cpu meter"]
+
+
+def test_cpu_meter_arithmetic_on_made_up_samples() -> None:
+    meter = CpuMeter()
+    meter.cores = [0, 1]
+    meter.samples = [(0.0, [100.0, 0.0]), (0.1, [100.0, 100.0])]
+    assert meter.busy_cores() == pytest.approx(1.5)
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def stats(self) -> dict:
+        self.calls += 1
+        return {"in_flight": min(self.calls, 4), "queued": max(0, self.calls - 4), "completed": self.calls,
+                "rate_limited": 0, "errors": 0, "per_key": {}}
+
+
+def test_the_server_monitor_follows_the_stats_and_draws_under_the_timeline() -> None:
+    with ServerMonitor(FakeServer(), interval=0.02) as monitor:
+        time.sleep(0.2)
+    assert monitor.peak("in_flight") == 4 and monitor.peak("queued") >= 1
+    spans = [Span("call", "a", time.time() - 0.2, time.time())]
+    figure = plot_experiment(spans, "demo", [monitor])
+    assert len(figure.axes) == 2 and "peak 4 in flight" in figure.axes[1].get_title(loc="left")
+
+
+def test_the_live_svg_draws_running_spans_paler_and_counts_them() -> None:
+    now = 100.0
+    svg = timeline_svg([Span("a", "x", 99.0, 99.5), Span("b", "y", 99.2, float("inf"))], now, "demo")
+    assert svg.count("<rect") == 2 and 'fill-opacity="0.55"' in svg and "1 done, 1 running" in svg
+
+
+def test_the_live_timeline_updates_while_running_then_leaves_the_figure_and_no_thread() -> None:
+    recorder = Recorder()
+    shown = []
+    with mock.patch.object(helpers.live, "in_ipython_kernel", return_value=True), \
+            mock.patch("IPython.display.display", side_effect=lambda *a, **k: shown.append(a) or mock.Mock()):
+        with LiveTimeline(recorder, "three sleeps", refresh=0.1) as live:
+            for i in range(3):
+                with recorder.span(f"sleep {i}"):
+                    time.sleep(0.15)
+            seen = live._widget.value
+    assert live.updates >= 2 and "<svg" in seen
+    assert live.figure is not None and "three sleeps" in live.figure.axes[0].get_title()
+    live._display.update.assert_called_once_with(live.figure)
+    assert live._widget.comm is None  # closed: the static figure took its place
+    assert not [t for t in threading.enumerate() if t.name == "live timeline"]
+    with pytest.raises(ValueError, match="10 times a second"):
+        LiveTimeline(recorder, refresh=0.01)
+
+
+def test_a_race_reports_speedups_against_the_first_and_efficiency_against_the_ideal() -> None:
+    def slow(done) -> None:
+        for _ in range(3):
+            time.sleep(0.1)
+            done()
+
+    async def overlapping(done) -> None:
+        async def one() -> None:
+            await asyncio.sleep(0.1)
+            done()
+        await asyncio.gather(one(), one(), one())
+
+    results = race([Strategy("one by one", slow), Strategy("asyncio", overlapping, ideal=3)], items=3)
+    first, second = results
+    assert first.speedup == 1.0 and second.speedup == pytest.approx(first.seconds / second.seconds)
+    assert second.efficiency == pytest.approx(second.speedup / 3)
+    # Sleeps only ever overshoot on a busy machine, so lower bounds are what can be asserted.
+    assert first.seconds >= 0.3 and second.seconds >= 0.1
+    with pytest.raises(ValueError):
+        race([], items=3)
+
+
+def test_race_progress_bars_count_every_item_then_give_way_to_the_chart() -> None:
+    shown = []
+    with mock.patch.object(helpers.race, "in_ipython_kernel", return_value=True), \
+            mock.patch("IPython.display.display", side_effect=lambda *a, **k: shown.append(a) or mock.Mock()):
+        race([Strategy("sleepy", lambda done: [time.sleep(0.05) or done() for _ in range(4)])], items=4)
+    (box,), = shown
+    assert box.comm is None  # closed after the chart replaced it
+
+
+def test_the_panel_is_disabled_while_its_experiment_runs_and_shows_the_timeline() -> None:
+    states = []
+
+    def experiment(workers: int) -> Recorder:
+        states.append((panel.button.disabled, panel.controls["workers"].disabled))
+        recorder = Recorder()
+        for lane in range(workers):
+            recorder.add(Span("work", f"worker {lane}", 0.0, 0.1))
+        return recorder
+
+    panel = ExperimentPanel(experiment, "demo", workers=ipywidgets.IntSlider(2, 1, 8))
+    panel.controls["workers"].value = 5
+    panel.button.click()
+    assert states == [(True, True)] and not panel.button.disabled and not panel.controls["workers"].disabled
+    assert bytes(panel.picture.value).startswith(b"\x89PNG") and "5 spans" in panel.status.value
+
+
+def test_a_failing_experiment_is_reported_and_the_panel_stays_usable() -> None:
+    async def experiment(prompts: int) -> list:
+        raise RuntimeError("server not started")
+
+    panel = ExperimentPanel(experiment, prompts=ipywidgets.IntSlider(3, 1, 9))
+    panel.run()
+    assert "RuntimeError: server not started" in panel.status.value and not panel.button.disabled
+    with pytest.raises(ValueError, match="at least one control"):
+        ExperimentPanel(experiment)
