@@ -53,7 +53,7 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
         rectangles = [_rectangle(s.start - origin, s.end - origin, row[s.lane]) for s in spans if s.kind == kind]
         if rectangles:
             ax.add_collection(PolyCollection(rectangles, facecolors=COLOURS[kind], edgecolors="white",
-                                             linewidths=0.5 if len(lanes) <= MAX_LABELLED_ROWS else 0))
+                                             linewidths=0.5 if len(spans) <= 50 else 0))  # white gaps would hide tiny bars
     ax.set_xlim(0, max(s.end for s in spans) - origin or 1e-3)
     ax.set_ylim(-0.5, len(lanes) - 0.5)
     if len(lanes) <= MAX_LABELLED_ROWS:

@@ -1,0 +1,45 @@
+"""Run the same task on several threads and put every call on a timeline.
+
+The lessons compare "one thread does all the calls" with "N threads share them". Both go
+through `run_on_threads`, so the only thing that changes between the two runs is the number of
+threads: same task, same number of calls, same recording.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from helpers.spans import Recorder
+
+
+def run_on_threads(task: Callable[[], object], calls: int, threads: int, recorder: Recorder,
+                   label: str = "call", kind: str = "io") -> float:
+    """Make `calls` calls of `task()` shared out over `threads` threads; return the wall time.
+
+    Thread k makes calls k, k + threads, k + 2·threads, …; each call is one span in the lane
+    "thread k". Exceptions in a thread are re-raised here, after every thread has finished.
+    """
+    if threads < 1 or calls < 1:
+        raise ValueError(f"need at least one thread and one call, got threads={threads}, calls={calls}")
+    errors: list[BaseException] = []
+
+    def worker(first: int) -> None:
+        try:
+            for _ in range(first, calls, threads):
+                with recorder.span(label, kind):
+                    task()
+        except BaseException as error:  # a thread's exception would otherwise only be printed
+            errors.append(error)
+
+    workers = [threading.Thread(target=worker, args=(k,), name=f"thread {k + 1}") for k in range(threads)]
+    started = time.perf_counter()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return elapsed
