@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
-import time
+import threading
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,7 @@ from helpers.mode import by_mode
 if TYPE_CHECKING:  # the server process never needs the client: keep its start fast
     import openai
 
-STARTUP_LIMIT_SECONDS = 20
+STARTUP_LIMIT_SECONDS = 60  # a first start compiles every module; a loaded laptop is slow
 LEARNER_KEY = "sk-sim-learner"  # any key works on the simulator; this one is shown in the journal
 
 
@@ -57,8 +59,11 @@ class ServerHandle:
         url = self.base_url.removesuffix("/v1") + path
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:  # say what the server said, e.g. which setting is wrong
+            raise ValueError(json.load(error)["error"]["message"]) from None
 
     def stats(self) -> dict:
         """Counts: in_flight, queued, completed, rate_limited, errors, and the same per_key."""
@@ -69,7 +74,7 @@ class ServerHandle:
         return self._call("/sim/requests" + ("" if since is None else f"?since={since!r}"))
 
     def configure(self, **changes: Any) -> None:
-        """Change preset, seed, time_scale, capacity, rpm or error_rate while the server runs."""
+        """Change any setting of `start_server` while the server runs; the rate-limit buckets start full."""
         self._call("/sim/config", changes)
         self.model = changes.get("preset", self.model)
 
@@ -99,20 +104,54 @@ class ServerHandle:
         return f"<simulated LLM server {self.base_url} model={self.model} {state}>"
 
 
+def first_line(process: subprocess.Popen, timeout: float) -> str:
+    """The child's first line of output, or "" if none comes in time (a thread: pipes cannot time out on Windows)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return ""
+
+
+def arguments(settings: dict[str, Any], key_faults: dict[str, dict]) -> list[str]:
+    """The command-line flags (cli.py) that give the server these settings."""
+    flags = []
+    for name, value in settings.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif value is not None and value is not False:
+            flags += [flag, str(value)]
+    for key, changes in key_faults.items():
+        for name, value in changes.items():
+            flags += ["--key-fault", f"{key}:{name}={json.dumps(value)}"]
+    return flags
+
+
 def start_server(preset: str = "sim-flash", *, seed: int = 0, time_scale: float | None = None,
-                 capacity: int | None = None, rpm: int | None = None, error_rate: float = 0.0) -> ServerHandle:
-    """Start a simulated server on a free loopback port and return when it answers."""
-    scale = default_time_scale() if time_scale is None else time_scale
+                 capacity: int | None = None, rpm: int | None = None, tpm: int | None = None,
+                 shared_rpm: int | None = None, shared_tpm: int | None = None, error_rate: float = 0.0,
+                 hang_rate: float = 0.0, drop_rate: float = 0.0, slow_first_byte_rate: float = 0.0,
+                 slow_first_byte_seconds: float = 2.0, insufficient_quota: bool = False,
+                 key_faults: dict[str, dict] | None = None) -> ServerHandle:
+    """Start a simulated server on a free loopback port and return when it answers.
+
+    Every setting can be changed later with `handle.configure(...)`; see SimConfig in config.py
+    for what each one means, limits.py for the rate limits and faults.py for the faults.
+    """
+    settings = {"preset": preset, "seed": seed,
+                "time_scale": default_time_scale() if time_scale is None else time_scale,
+                "capacity": capacity, "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
+                "error_rate": error_rate, "hang_rate": hang_rate, "drop_rate": drop_rate,
+                "slow_first_byte_rate": slow_first_byte_rate, "slow_first_byte_seconds": slow_first_byte_seconds,
+                "insufficient_quota": insufficient_quota}
     command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent",
-               "--preset", preset, "--seed", str(seed), "--time-scale", str(scale), "--error-rate", str(error_rate)]
-    if capacity is not None:
-        command += ["--capacity", str(capacity)]
-    if rpm is not None:
-        command += ["--rpm", str(rpm)]
+               *arguments(settings, key_faults or {})]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-    line = process.stdout.readline()  # the child prints READY <url> once it listens
-    if not line.startswith("READY ") or time.monotonic() > deadline:
+    line = first_line(process, STARTUP_LIMIT_SECONDS)  # the child prints READY <url> once it listens
+    if not line.startswith("READY "):
         process.kill()
+        process.wait()
         raise RuntimeError(f"the simulated server did not start (exit code {process.poll()}): {line.strip()!r}")
     return ServerHandle(process, base_url=line.split()[1], model=preset)
