@@ -16,12 +16,14 @@ import openai
 import pytest
 
 from helpers.llm_server import cli, start_server
+from helpers.llm_server.endpoint import BudgetExhausted, SimulatorOnly
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.headers import duration
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.launcher import arguments
 from helpers.llm_server.limits import ROOM, UNSET_MAX_TOKENS_ESTIMATE, Bucket, RateLimiter, organization_of, token_cost
 from helpers.llm_server.text import answer, count_tokens
+from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
 DEFAULTS = dict(preset="sim-fast", time_scale=0.05, capacity=256, rpm=None, tpm=None, shared_rpm=None,
@@ -31,8 +33,10 @@ DEFAULTS = dict(preset="sim-fast", time_scale=0.05, capacity=256, rpm=None, tpm=
 
 @pytest.fixture(scope="module")
 def server():
-    with start_server("sim-fast", time_scale=0.05) as running:
-        yield running
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENDPOINT_VARIABLE, raising=False)  # these tests need the simulator, whatever the shell says
+        with start_server("sim-fast", time_scale=0.05) as running:
+            yield running
 
 
 @pytest.fixture()
@@ -406,6 +410,40 @@ def test_room_mode_accepts_only_roster_keys(tmp_path) -> None:
     finally:
         process.kill()
         process.wait()
+
+
+# --- opt-in remote endpoint: a second simulator plays the paid provider ----------------------------
+
+def test_a_remote_endpoint_is_used_instead_of_the_simulator_and_its_budget_stops_requests(capsys) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENDPOINT_VARIABLE, raising=False)
+        remote = start_server("instant", time_scale=0.05)
+        patch.setenv(ENDPOINT_VARIABLE, remote.base_url)
+        patch.setenv("LLM_COURSE_API_KEY", "sk-remote")
+        patch.setenv("LLM_COURSE_MODEL", "instant")
+        patch.setenv("LLM_COURSE_BUDGET", "4")
+        with remote:
+            endpoint = start_server("sim-large", rpm=10)  # simulator settings: not used here
+            banner = capsys.readouterr().out
+            assert remote.base_url in banner and "cost money" in banner and "at most 4" in banner
+            assert endpoint.is_simulator is False and endpoint.model == "instant" and endpoint.base_url == remote.base_url
+            assert endpoint.client().chat.completions.create(model=endpoint.model, messages=PROMPT).choices
+
+            remote.configure(error_rate=1.0)  # each of the SDK's retries is a request that may cost money
+            with pytest.raises(openai.InternalServerError):
+                endpoint.client(max_retries=2).chat.completions.create(model=endpoint.model, messages=PROMPT)
+
+            async def one_more() -> None:
+                async with endpoint.async_client() as client:
+                    await client.chat.completions.create(model=endpoint.model, messages=PROMPT)
+
+            with pytest.raises(BudgetExhausted, match="4 of 4 requests"):
+                asyncio.run(one_more())
+            assert [e["key"] for e in remote.requests()] == ["sk-remote"] * 4  # the fifth never left
+            assert start_server().budget.spent == 4  # starting again does not refill the budget
+            for simulator_only in (endpoint.requests, endpoint.stats, endpoint.reset):
+                with pytest.raises(SimulatorOnly, match="needs the simulated server"):
+                    simulator_only()
 
 
 def test_every_setting_of_start_server_reaches_the_server_through_its_command_line() -> None:

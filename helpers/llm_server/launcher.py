@@ -19,10 +19,12 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from helpers.mode import by_mode
+from helpers.mode import ENDPOINT_VARIABLE, by_mode
 
 if TYPE_CHECKING:  # the server process never needs the client: keep its start fast
     import openai
+
+    from helpers.llm_server.endpoint import RemoteEndpoint
 
 STARTUP_LIMIT_SECONDS = 60  # a first start compiles every module; a loaded laptop is slow
 LEARNER_KEY = "sk-sim-learner"  # any key works on the simulator; this one is shown in the journal
@@ -134,12 +136,18 @@ def start_server(preset: str = "sim-flash", *, seed: int = 0, time_scale: float 
                  shared_rpm: int | None = None, shared_tpm: int | None = None, error_rate: float = 0.0,
                  hang_rate: float = 0.0, drop_rate: float = 0.0, slow_first_byte_rate: float = 0.0,
                  slow_first_byte_seconds: float = 2.0, insufficient_quota: bool = False,
-                 key_faults: dict[str, dict] | None = None) -> ServerHandle:
+                 key_faults: dict[str, dict] | None = None) -> ServerHandle | RemoteEndpoint:
     """Start a simulated server on a free loopback port and return when it answers.
 
     Every setting can be changed later with `handle.configure(...)`; see SimConfig in config.py
     for what each one means, limits.py for the rate limits and faults.py for the faults.
+    If the learner opted in to a real endpoint (LLM_COURSE_BASE_URL, see endpoint.py), start
+    nothing and return that endpoint instead: same clients, a request budget, no journal.
     """
+    if os.environ.get(ENDPOINT_VARIABLE, "").strip():
+        from helpers.llm_server.endpoint import from_environment
+
+        return from_environment()
     settings = {"preset": preset, "seed": seed,
                 "time_scale": default_time_scale() if time_scale is None else time_scale,
                 "capacity": capacity, "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
