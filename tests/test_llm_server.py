@@ -453,3 +453,11 @@ def test_every_setting_of_start_server_reaches_the_server_through_its_command_li
     assert {name: getattr(config, name) for name in settings} == settings and config.key_faults == key_faults
     with pytest.raises(SystemExit, match="error_rate must be a number from 0 to 1"):
         cli.config_from(cli.parse(["--error-rate", "2"]))
+
+
+def test_the_server_process_imports_nothing_heavy_it_does_not_need() -> None:
+    # Start-up time is import time: the client, numpy and the plots belong to the notebook's process.
+    code = ("import sys, helpers.llm_server.cli, helpers.llm_server.app;"
+            "print(sorted({'openai', 'httpx', 'numpy', 'matplotlib', 'pydantic'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr

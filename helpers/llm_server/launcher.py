@@ -27,6 +27,11 @@ if TYPE_CHECKING:  # the server process never needs the client: keep its start f
     from helpers.llm_server.endpoint import RemoteEndpoint
 
 STARTUP_LIMIT_SECONDS = 60  # a first start compiles every module; a loaded laptop is slow
+# The server makes no HTTPS calls, yet importing aiohttp builds two TLS client contexts and so
+# parses the system's whole CA bundle: 40 ms of a 250 ms start on a quiet machine, and seconds on
+# a loaded one (python -X importtime -m helpers.llm_server --help; bench/README.md). Pointing
+# OpenSSL at no certificates, in the server's process only, skips that work.
+NO_CERTIFICATES = {"SSL_CERT_FILE": os.devnull, "SSL_CERT_DIR": os.devnull}
 LEARNER_KEY = "sk-sim-learner"  # any key works on the simulator; this one is shown in the journal
 
 
@@ -156,7 +161,8 @@ def start_server(preset: str = "sim-flash", *, seed: int = 0, time_scale: float 
                 "insufficient_quota": insufficient_quota}
     command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent",
                *arguments(settings, key_faults or {})]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=os.environ | NO_CERTIFICATES)
     line = first_line(process, STARTUP_LIMIT_SECONDS)  # the child prints READY <url> once it listens
     if not line.startswith("READY "):
         process.kill()
