@@ -2,7 +2,9 @@
 
 import asyncio
 import json
+import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,22 +15,33 @@ import urllib.request
 import openai
 import pytest
 
-from helpers.llm_server import start_server
+from helpers.llm_server import cli, start_server
+from helpers.llm_server.endpoint import BudgetExhausted, SimulatorOnly
+from helpers.llm_server.faults import Faults
+from helpers.llm_server.headers import duration
 from helpers.llm_server.latency import PRESETS, request_rng
+from helpers.llm_server.launcher import arguments
+from helpers.llm_server.limits import ROOM, UNSET_MAX_TOKENS_ESTIMATE, Bucket, RateLimiter, organization_of, token_cost
 from helpers.llm_server.text import answer, count_tokens
+from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
+DEFAULTS = dict(preset="sim-fast", time_scale=0.05, capacity=256, rpm=None, tpm=None, shared_rpm=None,
+                shared_tpm=None, error_rate=0.0, hang_rate=0.0, drop_rate=0.0, slow_first_byte_rate=0.0,
+                slow_first_byte_seconds=2.0, insufficient_quota=False, key_faults={})
 
 
 @pytest.fixture(scope="module")
 def server():
-    with start_server("sim-fast", time_scale=0.05) as running:
-        yield running
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENDPOINT_VARIABLE, raising=False)  # these tests need the simulator, whatever the shell says
+        with start_server("sim-fast", time_scale=0.05) as running:
+            yield running
 
 
 @pytest.fixture()
 def fresh(server):
-    server.configure(preset="sim-fast", time_scale=0.05, capacity=256, rpm=None, error_rate=0.0)
+    server.configure(**DEFAULTS)
     server.reset()
     return server
 
@@ -145,6 +158,183 @@ def test_fault_injection_rate_is_seeded_and_within_tolerance(fresh) -> None:
     assert fresh.stats()["errors"] == failures
 
 
+# --- rate limits: the arithmetic on a fake clock, then the wire format through the client -------
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_refills_its_limit_once_a_minute_on_a_fake_clock() -> None:
+    clock = FakeClock()
+    bucket = Bucket("tokens", "org-test", limit=600, clock=clock)  # 10 tokens a second
+    bucket.level -= 600
+    assert bucket.wait_for(100) == pytest.approx(10.0) and bucket.reset == pytest.approx(60.0)
+    clock.now += 4
+    bucket.refill()
+    assert bucket.remaining == 40 and bucket.used == 560 and bucket.wait_for(100) == pytest.approx(6.0)
+    clock.now += 3600
+    bucket.refill()
+    assert bucket.remaining == 600 and bucket.reset == 0  # never more than the limit
+
+
+def test_a_request_is_admitted_only_if_every_bucket_can_pay_and_a_refusal_pays_nothing() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rpm=60, tpm=1000, shared_tpm=1500, clock=clock)
+    assert limiter.admit("ada", 900).wait == 0
+    refused = limiter.admit("bob", 700)  # bob's own buckets are full, but the room has only 600 tokens left
+    assert refused.refused_by.owner == ROOM and refused.cost == 700
+    assert refused.wait == pytest.approx(100 / 25)  # the room refills 1500/60 = 25 tokens a second
+    assert limiter.admit("bob", 600).wait == 0  # the refusal took nothing from bob or the room
+    assert limiter.admit("ada", 5000).wait == math.inf  # more than a minute's worth: never
+    shown = limiter.admit("cy", 10).shown
+    assert shown["tokens"].owner == ROOM and shown["requests"].owner == organization_of("cy")
+
+
+def test_a_request_costs_its_prompt_plus_the_most_it_may_write() -> None:
+    assert token_cost(prompt_tokens=20, max_tokens=100, n=2) == 220
+    assert token_cost(prompt_tokens=20, max_tokens=None) == 20 + UNSET_MAX_TOKENS_ESTIMATE
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0, "0s"), (0.0004, "1ms"), (0.12, "120ms"), (1, "1s"), (9.816, "9.816s"), (59.9, "59.9s"),
+    (360, "6m0s"), (61.5, "1m1.5s"), (3600, "1h0m0s")])
+def test_durations_are_written_like_openai_writes_them(seconds, shown) -> None:
+    assert duration(seconds) == shown
+
+
+TPM_429 = re.compile(
+    r"Rate limit reached for instant in organization org-sim-[0-9a-f]{8} on tokens per min \(TPM\): "
+    r"Limit 300, Used (\d+), Requested 255\. Please try again in ([\d.]+m?s)\. "
+    r"Visit https://platform\.openai\.com/account/rate-limits to learn more\.")
+
+
+def test_over_the_token_limit_is_a_429_in_openais_exact_shape_with_headers_on_every_answer(fresh) -> None:
+    # A real-time minute: 5 tokens a second come back, so the second request waits about 22 s.
+    fresh.configure(preset="instant", time_scale=1.0, tpm=300, rpm=1000)
+    client = fresh.client(max_retries=0)
+    ok = client.chat.completions.with_raw_response.create(model="instant", messages=PROMPT, max_tokens=150)
+    cost = count_tokens(PROMPT[0]["content"]) + 150
+    assert ok.headers["x-ratelimit-limit-tokens"] == "300"
+    assert ok.headers["x-ratelimit-remaining-tokens"] == str(300 - cost)
+    assert re.fullmatch(r"\d+(\.\d+)?s", ok.headers["x-ratelimit-reset-tokens"])  # about 31s
+    assert ok.headers["x-ratelimit-limit-requests"] == "1000"
+    with pytest.raises(openai.RateLimitError) as raised:
+        client.chat.completions.create(model="instant", messages=PROMPT, max_tokens=250)
+    body = raised.value.body
+    assert set(body) == {"message", "type", "param", "code"}  # the SDK hands over the inner "error" object
+    assert body["type"] == "tokens" and body["param"] is None and body["code"] == "rate_limit_exceeded"
+    used, wait = TPM_429.fullmatch(body["message"]).groups()
+    assert cost - 50 < int(used) <= cost  # tokens trickle back: 5 a second of however long the machine took
+    headers = raised.value.response.headers
+    wait_ms = int(headers["retry-after-ms"])
+    assert wait_ms == pytest.approx((255 - (300 - int(used))) * 200, abs=200)  # 255 tokens needed, 5 a second
+    assert duration(wait_ms / 1000) == wait and headers["x-ratelimit-limit-tokens"] == "300"
+    assert fresh.requests()[-1]["limited_by"] == "key tokens"
+
+
+def test_the_room_bucket_is_shared_by_every_key(fresh) -> None:
+    fresh.configure(preset="instant", time_scale=1.0, shared_rpm=2)
+    for key in ("sk-ada", "sk-bob"):
+        fresh.client(api_key=key, max_retries=0).chat.completions.create(model="instant", messages=PROMPT)
+    with pytest.raises(openai.RateLimitError, match="in organization org-sim-room on requests per min"):
+        fresh.client(api_key="sk-cy", max_retries=0).chat.completions.create(model="instant", messages=PROMPT)
+    assert [e["limited_by"] for e in fresh.requests()] == [None, None, "room requests"]
+    assert fresh.stats()["per_key"]["sk-cy"]["rate_limited"] == 1
+
+
+def test_a_request_larger_than_a_minute_of_tokens_is_refused_without_retry_after(fresh) -> None:
+    fresh.configure(preset="instant", tpm=100)
+    with pytest.raises(openai.RateLimitError, match="Request too large for instant .* Limit 100, Requested") as raised:
+        fresh.client(max_retries=0).chat.completions.create(model="instant", messages=PROMPT, max_tokens=500)
+    assert "retry-after" not in raised.value.response.headers
+
+
+# --- faults ---------------------------------------------------------------------------------------
+
+def wait_for_the_journal(server, count: int) -> list[dict]:
+    """The server writes a hung or dropped request down when the connection closes: give it a moment."""
+    deadline = time.monotonic() + 10
+    while len(entries := [e for e in server.requests() if e["status"] is not None]) < count:
+        assert time.monotonic() < deadline, server.requests()
+        time.sleep(0.05)
+    return entries
+
+
+def test_insufficient_quota_is_a_429_the_sdk_retries_in_vain(fresh) -> None:
+    # openai-python retries every 429 that does not say `x-should-retry: false`; OpenAI does not say
+    # it for insufficient_quota, so neither do we: every retry fails the same way.
+    fresh.configure(preset="instant", key_faults={"sk-broke": {"insufficient_quota": True}})
+    with pytest.raises(openai.RateLimitError) as raised:
+        fresh.client(api_key="sk-broke").chat.completions.create(model="instant", messages=PROMPT)
+    error = raised.value
+    assert error.code == "insufficient_quota" and error.type == "insufficient_quota"
+    assert error.body["message"].startswith("You exceeded your current quota, please check your plan and billing")
+    assert "retry-after" not in error.response.headers and "retry-after-ms" not in error.response.headers
+    attempts = fresh.requests()
+    assert [a["retry_count"] for a in attempts] == [0, 1, 2]  # the SDK's default max_retries is 2
+    assert {a["status"] for a in attempts} == {429} and {a["fault"] for a in attempts} == {"insufficient_quota"}
+    assert fresh.client().chat.completions.create(model="instant", messages=PROMPT).choices  # other keys work
+
+
+def test_a_hang_ends_in_the_clients_timeout(fresh) -> None:
+    fresh.configure(preset="instant", hang_rate=1.0)
+    client = fresh.client(max_retries=0, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        client.chat.completions.create(model="instant", messages=PROMPT)
+    assert time.monotonic() - started < 5  # the timeout fired, not some later server answer
+    [entry] = wait_for_the_journal(fresh, 1)
+    assert entry["fault"] == "hang" and entry["status"] == 499  # the client gave up
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_a_drop_is_a_connection_error(fresh, stream) -> None:
+    fresh.configure(drop_rate=1.0)
+    client = fresh.client(max_retries=0)
+    with pytest.raises(openai.APIConnectionError):
+        reply = client.chat.completions.create(model=fresh.model, messages=PROMPT, stream=stream)
+        if stream:
+            list(reply)  # the stream breaks halfway through
+    [entry] = wait_for_the_journal(fresh, 1)
+    assert entry["fault"] == "drop" and entry["status"] == 444
+
+
+def test_a_slow_first_byte_delays_the_answer_but_it_arrives(fresh) -> None:
+    fresh.configure(preset="instant", slow_first_byte_rate=1.0, slow_first_byte_seconds=10)  # 0.5 s at 0.05
+    raw = fresh.client().chat.completions.with_raw_response.create(model="instant", messages=PROMPT)
+    assert raw.parse().choices and raw.headers["x-sim-ttft-ms"] == "500"
+    [entry] = fresh.requests()
+    assert entry["fault"] == "slow_first_byte" and entry["status"] == 200
+    assert entry["first_token"] - entry["start"] >= 0.45
+
+
+def test_faults_follow_each_keys_random_stream_and_a_key_can_have_its_own(fresh) -> None:
+    settings = dict(error_rate=0.2, drop_rate=0.2, slow_first_byte_rate=0.2, slow_first_byte_seconds=0.2)
+    fresh.configure(preset="instant", **settings, key_faults={"sk-doomed": {"error_rate": 1.0, "drop_rate": 0.0,
+                                                                             "slow_first_byte_rate": 0.0}})
+    expected = [Faults(**settings).draw(request_rng(0, "sk-seeded", n)) for n in range(30)]
+    assert {"error", "drop", "slow_first_byte", None} <= set(expected)
+
+    clients = {key: fresh.client(api_key=key, max_retries=0) for key in ("sk-seeded", "sk-doomed")}
+
+    def run() -> list[str | None]:
+        fresh.reset()
+        for key in ["sk-seeded"] * 30 + ["sk-doomed"] * 3:
+            try:
+                clients[key].chat.completions.create(model="instant", messages=PROMPT)
+            except (openai.APIConnectionError, openai.InternalServerError):
+                pass
+        entries = wait_for_the_journal(fresh, 33)
+        assert [e["fault"] for e in entries if e["key"] == "sk-doomed"] == ["error"] * 3
+        return [e["fault"] for e in entries if e["key"] == "sk-seeded"]
+
+    assert run() == expected == run()
+
+
 BAD_BODIES = [
     (b"{not json", "application/json", 400),
     (b'{"model": "sim-fast", "messages": []}', "text/plain", 415),
@@ -220,3 +410,54 @@ def test_room_mode_accepts_only_roster_keys(tmp_path) -> None:
     finally:
         process.kill()
         process.wait()
+
+
+# --- opt-in remote endpoint: a second simulator plays the paid provider ----------------------------
+
+def test_a_remote_endpoint_is_used_instead_of_the_simulator_and_its_budget_stops_requests(capsys) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(ENDPOINT_VARIABLE, raising=False)
+        remote = start_server("instant", time_scale=0.05)
+        patch.setenv(ENDPOINT_VARIABLE, remote.base_url)
+        patch.setenv("LLM_COURSE_API_KEY", "sk-remote")
+        patch.setenv("LLM_COURSE_MODEL", "instant")
+        patch.setenv("LLM_COURSE_BUDGET", "4")
+        with remote:
+            endpoint = start_server("sim-large", rpm=10)  # simulator settings: not used here
+            banner = capsys.readouterr().out
+            assert remote.base_url in banner and "cost money" in banner and "at most 4" in banner
+            assert endpoint.is_simulator is False and endpoint.model == "instant" and endpoint.base_url == remote.base_url
+            assert endpoint.client().chat.completions.create(model=endpoint.model, messages=PROMPT).choices
+
+            remote.configure(error_rate=1.0)  # each of the SDK's retries is a request that may cost money
+            with pytest.raises(openai.InternalServerError):
+                endpoint.client(max_retries=2).chat.completions.create(model=endpoint.model, messages=PROMPT)
+
+            async def one_more() -> None:
+                async with endpoint.async_client() as client:
+                    await client.chat.completions.create(model=endpoint.model, messages=PROMPT)
+
+            with pytest.raises(BudgetExhausted, match="4 of 4 requests"):
+                asyncio.run(one_more())
+            assert [e["key"] for e in remote.requests()] == ["sk-remote"] * 4  # the fifth never left
+            assert start_server().budget.spent == 4  # starting again does not refill the budget
+            for simulator_only in (endpoint.requests, endpoint.stats, endpoint.reset):
+                with pytest.raises(SimulatorOnly, match="needs the simulated server"):
+                    simulator_only()
+
+
+def test_every_setting_of_start_server_reaches_the_server_through_its_command_line() -> None:
+    settings = dict(DEFAULTS, preset="instant", seed=3, tpm=1000, shared_rpm=30, hang_rate=0.1, insufficient_quota=True)
+    key_faults = settings.pop("key_faults") | {"sk-bob": {"error_rate": 0.9, "slow_first_byte_seconds": 0.5}}
+    config = cli.config_from(cli.parse(arguments(settings, key_faults)))
+    assert {name: getattr(config, name) for name in settings} == settings and config.key_faults == key_faults
+    with pytest.raises(SystemExit, match="error_rate must be a number from 0 to 1"):
+        cli.config_from(cli.parse(["--error-rate", "2"]))
+
+
+def test_the_server_process_imports_nothing_heavy_it_does_not_need() -> None:
+    # Start-up time is import time: the client, numpy and the plots belong to the notebook's process.
+    code = ("import sys, helpers.llm_server.cli, helpers.llm_server.app;"
+            "print(sorted({'openai', 'httpx', 'numpy', 'matplotlib', 'pydantic'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr

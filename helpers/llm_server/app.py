@@ -1,9 +1,10 @@
 """The simulated OpenAI-compatible server: an aiohttp application.
 
-One request's life: check the key and the body, take a request from the key's rate-limit bucket
-(or answer 429), maybe fail on purpose (fault injection), wait for a free generation slot
-(capacity; the wait is queue time), wait the time to first token, then produce one token per
-`time_per_token`. Every step is written to the journal, which the notebooks read.
+One request's life: check the key and the body; refuse it if the key has no quota left; take a
+request and its tokens from the rate-limit buckets (or answer 429); maybe fail on purpose
+(faults.py); wait for a free generation slot (capacity; the wait is queue time); wait the time
+to first token; then produce one token per `time_per_token`. Every step is written to the
+journal, which the notebooks read.
 """
 
 from __future__ import annotations
@@ -14,58 +15,31 @@ import json
 import math
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
 from itertools import count
+from typing import NamedTuple
 
 from aiohttp import web
 
-from helpers.llm_server import text, validation
+from helpers.llm_server import errors, text, validation
+from helpers.llm_server.config import CHANGEABLE, SimConfig
 from helpers.llm_server.errors import ApiError, bad_request
+from helpers.llm_server.faults import Faults
+from helpers.llm_server.headers import ratelimit_headers, retry_headers
 from helpers.llm_server.journal import Entry, Journal
 from helpers.llm_server.latency import PRESETS, request_rng
-from helpers.llm_server.limits import RateLimiter
+from helpers.llm_server.limits import ROOM, RateLimiter, token_cost
 
 MAX_BODY_BYTES = 1024 * 1024
 EMBEDDING_DIMENSIONS = 64
-
-
-@dataclass
-class SimConfig:
-    """Everything a learner may change while the server runs (POST /sim/config)."""
-
-    preset: str = "sim-flash"
-    seed: int = 0
-    time_scale: float = 1.0
-    capacity: int = 256  # generation slots; further requests queue in arrival order
-    rpm: int | None = None  # requests per minute per key; None: no limit
-    error_rate: float = 0.0  # share of requests answered 500 (seeded, so reproducible)
-    keys: list[str] | None = field(default=None, repr=False)  # the roster in room mode; None: any key
-    admin_token: str | None = field(default=None, repr=False)
-
-    def check(self) -> None:
-        if self.preset not in PRESETS:
-            raise bad_request(f"unknown preset {self.preset!r}; choose one of {sorted(PRESETS)}", "preset")
-        if not (isinstance(self.time_scale, (int, float)) and 0 <= self.time_scale <= 100):
-            raise bad_request("time_scale must be a number from 0 to 100", "time_scale")
-        if not (isinstance(self.capacity, int) and 1 <= self.capacity <= 100_000):
-            raise bad_request("capacity must be an integer from 1 to 100000", "capacity")
-        if self.rpm is not None and not (isinstance(self.rpm, int) and self.rpm > 0):
-            raise bad_request("rpm must be a positive integer or null", "rpm")
-        if not (isinstance(self.error_rate, (int, float)) and 0 <= self.error_rate <= 1):
-            raise bad_request("error_rate must be a number from 0 to 1", "error_rate")
-
-    def public(self) -> dict:
-        shown = asdict(self)
-        shown.pop("admin_token")
-        shown["keys"] = None if self.keys is None else len(self.keys)
-        return shown
 
 
 class Simulator:
     """The server's state: configuration, slots, rate limits and journal."""
 
     def __init__(self, config: SimConfig) -> None:
-        config.check()
         self.journal = Journal()
         self.sequence: dict[str, count] = {}
         self.apply(config)
@@ -74,7 +48,8 @@ class Simulator:
         config.check()
         self.config = config
         self.slots = asyncio.Semaphore(config.capacity)  # asyncio's semaphore wakes waiters in FIFO order
-        self.limiter = RateLimiter(config.rpm, config.time_scale)
+        self.limiter = RateLimiter(rpm=config.rpm, tpm=config.tpm, shared_rpm=config.shared_rpm,
+                                   shared_tpm=config.shared_tpm, time_scale=config.time_scale)
 
     def next_sequence_number(self, key: str) -> int:
         return next(self.sequence.setdefault(key, count()))
@@ -83,6 +58,19 @@ class Simulator:
         self.journal.clear()
         self.sequence.clear()
         self.apply(self.config)
+
+
+class Ask(NamedTuple):
+    """A chat-completions request, checked."""
+
+    model: str
+    prompt: str
+    max_tokens: int | None
+    n: int
+    seed: int | None
+    stops: list[str]
+    stream: bool
+    include_usage: bool
 
 
 # --- helpers for handlers -------------------------------------------------------------------
@@ -107,20 +95,61 @@ async def json_body(request: web.Request) -> dict:
         raise bad_request(f"The body is not valid JSON: {error}.") from None
 
 
-def ratelimit_headers(simulator: Simulator, bucket) -> dict[str, str]:
-    if bucket is None:
-        return {}
-    return {
-        "x-ratelimit-limit-requests": str(simulator.config.rpm),
-        "x-ratelimit-remaining-requests": str(max(0, bucket.remaining)),
-        "x-ratelimit-reset-requests": f"{1 / bucket.refill_per_second:.3f}s",
-    }
+def read_chat(body: dict) -> Ask:
+    messages = validation.messages(body)
+    max_tokens = validation.integer(body, "max_completion_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
+    if max_tokens is None:
+        max_tokens = validation.integer(body, "max_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
+    stream = validation.flag(body, "stream")
+    options = body.get("stream_options") or {}
+    return Ask(
+        model=validation.model_name(body, set(PRESETS)),
+        prompt="\n".join(validation.text_of_content(m.get("content"), i) for i, m in enumerate(messages)),
+        max_tokens=max_tokens,
+        n=validation.integer(body, "n", 1, 1, 8),
+        seed=validation.integer(body, "seed", None, -(2**63), 2**63 - 1),
+        stops=validation.stop_sequences(body),
+        stream=stream,
+        include_usage=stream and isinstance(options, dict) and options.get("include_usage") is True,
+    )
+
+
+def admit(simulator: Simulator, entry: Entry, faults: Faults, tokens: int, headers: dict[str, str]) -> None:
+    """Let the request in, or raise the 429 OpenAI would send. Adds the x-ratelimit-* headers."""
+    if faults.insufficient_quota:
+        entry.status, entry.end, entry.fault = 429, time.time(), "insufficient_quota"
+        raise errors.insufficient_quota(headers)
+    entry.token_cost = tokens
+    verdict = simulator.limiter.admit(entry.key, tokens)
+    headers |= ratelimit_headers(verdict.shown)
+    if not verdict.wait:
+        return
+    bucket = verdict.refused_by
+    entry.status, entry.end = 429, time.time()
+    entry.limited_by = f"{'room' if bucket.owner == ROOM else 'key'} {bucket.kind}"
+    if math.isinf(verdict.wait):
+        raise errors.request_too_large(entry.model, bucket, verdict.cost, headers)
+    entry.retry_after = verdict.wait
+    raise errors.rate_limited(entry.model, bucket, verdict.cost, verdict.wait, headers | retry_headers(verdict.wait))
 
 
 async def sleep_until(deadline: float) -> None:
     """Sleep to an absolute loop time, so small errors do not add up over many tokens."""
     loop = asyncio.get_running_loop()
     await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+
+async def until_the_client_leaves() -> None:
+    """Wait forever: aiohttp cancels this handler when the client closes the connection."""
+    await asyncio.get_running_loop().create_future()
+
+
+async def drop_connection(request: web.Request, entry: Entry) -> None:
+    """Close the connection without finishing the answer, as a crashed server or proxy would."""
+    entry.status, entry.end = 444, time.time()
+    if request.transport is not None:
+        request.transport.close()
+    await until_the_client_leaves()
 
 
 def cut(answer: str, max_tokens: int | None, stops: list[str]) -> tuple[list[str], str]:
@@ -134,7 +163,7 @@ def cut(answer: str, max_tokens: int | None, stops: list[str]) -> tuple[list[str
     return pieces, "stop"
 
 
-# --- handlers ---------------------------------------------------------------------------------
+# --- chat completions -------------------------------------------------------------------------
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     simulator: Simulator = request.app["simulator"]
@@ -143,105 +172,120 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 async def generate(request: web.Request, simulator: Simulator, key: str, body: dict) -> web.StreamResponse:
     """Answer a chat-completions body: the life of a request described at the top of this module."""
-    model = validation.model_name(body, set(PRESETS))
-    messages = validation.messages(body)
-    max_tokens = validation.integer(body, "max_completion_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
-    if max_tokens is None:
-        max_tokens = validation.integer(body, "max_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
-    n = validation.integer(body, "n", 1, 1, 8)
-    seed = validation.integer(body, "seed", None, -(2**63), 2**63 - 1)
-    stops = validation.stop_sequences(body)
-    stream = validation.flag(body, "stream")
-    options = body.get("stream_options") or {}
-    include_usage = stream and isinstance(options, dict) and options.get("include_usage") is True
-
+    ask = read_chat(body)
     retries = request.headers.get("x-stainless-retry-count", "0")
     entry = simulator.journal.add(Entry(
-        id=f"chatcmpl-{uuid.uuid4().hex[:24]}", key=key, model=model, stream=stream,
-        retry_count=int(retries) if retries.isdigit() else 0))
-    prompt = "\n".join(validation.text_of_content(m.get("content"), i) for i, m in enumerate(messages))
-    entry.tokens_in = text.count_tokens(prompt)
+        id=f"chatcmpl-{uuid.uuid4().hex[:24]}", key=key, model=ask.model, stream=ask.stream,
+        retry_count=int(retries) if retries.isdigit() else 0, tokens_in=text.count_tokens(ask.prompt)))
     rng = request_rng(simulator.config.seed, key, simulator.next_sequence_number(key))
+    faults = simulator.config.faults_for(key)
     headers = {"x-request-id": entry.id}
+    try:
+        admit(simulator, entry, faults, token_cost(entry.tokens_in, ask.max_tokens, ask.n), headers)
+        entry.fault = faults.draw(rng)  # the stream's first number, whatever is switched on
+        if entry.fault == "error":
+            entry.status, entry.end = 500, time.time()
+            raise ApiError(500, "The simulated server had an error while processing your request (fault injection).",
+                           type_="server_error", headers=headers | {"x-should-retry": "true"})
+        if entry.fault == "hang":
+            await until_the_client_leaves()
+        answers = [cut(text.answer(ask.prompt, simulator.config.seed if ask.seed is None else ask.seed, i),
+                       ask.max_tokens, ask.stops) for i in range(ask.n)]
+        entry.tokens_out = sum(len(pieces) for pieces, _ in answers)
+        ttft, per_token = PRESETS[ask.model].sample(rng)
+        if entry.fault == "slow_first_byte":
+            ttft += faults.slow_first_byte_seconds
+        async with generation_slot(simulator, entry):
+            return await respond(request, simulator, entry, ask, answers, (ttft, per_token), headers)
+    except (ConnectionResetError, asyncio.CancelledError):
+        if entry.status is None:  # not a drop of ours: the client went away (its timeout, or a hang)
+            entry.status, entry.end = 499, time.time()
+        raise
 
-    wait, bucket = simulator.limiter.take(key)
-    headers |= ratelimit_headers(simulator, bucket)
-    if wait:
-        entry.status, entry.end, entry.retry_after = 429, time.time(), wait
-        raise ApiError(429, f"Rate limit reached for requests on {model} for key {key[:8]}…: "
-                            f"Limit {simulator.config.rpm} / min. Please try again in {wait:.1f}s.",
-                       type_="requests", code="rate_limit_exceeded",
-                       headers=headers | {"retry-after": str(math.ceil(wait)), "retry-after-ms": str(round(wait * 1000))})
-    if rng.random() < simulator.config.error_rate:
-        entry.status, entry.end = 500, time.time()
-        raise ApiError(500, "The simulated server had an error while processing your request (fault injection).",
-                       type_="server_error", headers=headers | {"x-should-retry": "true"})
 
-    answers = [cut(text.answer(prompt, seed if seed is not None else simulator.config.seed, i), max_tokens, stops)
-               for i in range(n)]
-    entry.tokens_out = sum(len(pieces) for pieces, _ in answers)
-    ttft, per_token = PRESETS[model].sample(rng)
-    scale = simulator.config.time_scale
-    loop = asyncio.get_running_loop()
-
-    simulator.journal.queued[key] += 1
+@asynccontextmanager
+async def generation_slot(simulator: Simulator, entry: Entry) -> AsyncIterator[None]:
+    """Hold one of the server's slots for the block: queued until one is free, then in flight."""
+    journal = simulator.journal
+    journal.queued[entry.key] += 1
     try:
         await simulator.slots.acquire()
     finally:
-        simulator.journal.queued[key] -= 1
-    simulator.journal.in_flight[key] += 1
+        journal.queued[entry.key] -= 1
+    journal.in_flight[entry.key] += 1
+    entry.start = time.time()
+    entry.queue_wait = entry.start - entry.arrival
     try:
-        entry.start = time.time()
-        entry.queue_wait = entry.start - entry.arrival
-        started = loop.time()
-        first_token_due = started + ttft * scale
-        longest = max(len(pieces) for pieces, _ in answers)
-        headers |= {"x-sim-queue-ms": f"{entry.queue_wait * 1000:.0f}", "x-sim-ttft-ms": f"{ttft * scale * 1000:.0f}",
-                    "openai-processing-ms": f"{(ttft + per_token * longest) * scale * 1000:.0f}"}
-        usage = {"prompt_tokens": entry.tokens_in, "completion_tokens": entry.tokens_out,
-                 "total_tokens": entry.tokens_in + entry.tokens_out}
-        base = {"id": entry.id, "created": int(entry.arrival), "model": model, "system_fingerprint": "fp_sim"}
-        if not stream:
-            await sleep_until(first_token_due)
-            entry.first_token = time.time()
-            await sleep_until(first_token_due + per_token * scale * max(0, longest - 1))
-            choices = [{"index": i, "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
-                        "finish_reason": reason, "logprobs": None} for i, (pieces, reason) in enumerate(answers)]
-            entry.status, entry.end = 200, time.time()
-            return web.json_response({**base, "object": "chat.completion", "choices": choices, "usage": usage},
-                                     headers=headers)
-        response = web.StreamResponse(headers=headers | {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-        response.enable_chunked_encoding()
-
-        async def send(choices: list[dict], **extra) -> None:
-            chunk = {**base, "object": "chat.completion.chunk", "choices": choices, **extra}
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-
-        await response.prepare(request)
-        await sleep_until(first_token_due)  # the role chunk goes out with the first token, not before
-        entry.first_token = time.time()
-        await send([{"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None} for i in range(n)])
-        for position in range(longest):
-            await sleep_until(first_token_due + per_token * scale * position)
-            await send([{"index": i, "delta": {"content": pieces[position]}, "finish_reason": None}
-                        for i, (pieces, _) in enumerate(answers) if position < len(pieces)])
-        await send([{"index": i, "delta": {}, "finish_reason": reason} for i, (_, reason) in enumerate(answers)])
-        if include_usage:
-            await send([], usage=usage)
-        await response.write(b"data: [DONE]\n\n")
-        await response.write_eof()
-        entry.status, entry.end = 200, time.time()
-        return response
-    except (ConnectionResetError, asyncio.CancelledError):
-        entry.status, entry.end = 499, time.time()  # the client went away mid-answer
-        raise
+        yield
     finally:
-        simulator.journal.in_flight[key] -= 1
+        journal.in_flight[entry.key] -= 1
         simulator.slots.release()
 
 
+async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask: Ask,
+                  answers: list[tuple[list[str], str]], timing: tuple[float, float],
+                  headers: dict[str, str]) -> web.StreamResponse:
+    """Send the answers on the latency model's schedule, whole or as a stream of chunks."""
+    scale = simulator.config.time_scale
+    ttft, per_token = timing[0] * scale, timing[1] * scale
+    first_token_due = asyncio.get_running_loop().time() + ttft
+    longest = max(len(pieces) for pieces, _ in answers)
+    # A drop happens halfway through the answer: after half its tokens, or half its time.
+    drop_at = longest // 2 if entry.fault == "drop" else None
+    headers |= {"x-sim-queue-ms": f"{entry.queue_wait * 1000:.0f}", "x-sim-ttft-ms": f"{ttft * 1000:.0f}",
+                "openai-processing-ms": f"{(ttft + per_token * longest) * 1000:.0f}"}
+    usage = {"prompt_tokens": entry.tokens_in, "completion_tokens": entry.tokens_out,
+             "total_tokens": entry.tokens_in + entry.tokens_out}
+    base = {"id": entry.id, "created": int(entry.arrival), "model": ask.model, "system_fingerprint": "fp_sim"}
+    if not ask.stream:
+        if drop_at is not None:
+            await sleep_until(first_token_due + per_token * drop_at)
+            await drop_connection(request, entry)
+        await sleep_until(first_token_due)
+        entry.first_token = time.time()
+        await sleep_until(first_token_due + per_token * max(0, longest - 1))
+        choices = [{"index": i, "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
+                    "finish_reason": reason, "logprobs": None} for i, (pieces, reason) in enumerate(answers)]
+        entry.status, entry.end = 200, time.time()
+        return web.json_response({**base, "object": "chat.completion", "choices": choices, "usage": usage},
+                                 headers=headers)
+
+    if entry.fault == "slow_first_byte":  # for a stream the headers wait too, not only the first token
+        await sleep_until(first_token_due)
+    response = web.StreamResponse(headers=headers | {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    response.enable_chunked_encoding()
+
+    async def send(choices: list[dict], **extra: object) -> None:
+        chunk = {**base, "object": "chat.completion.chunk", "choices": choices, **extra}
+        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+    await response.prepare(request)
+    await sleep_until(first_token_due)  # the role chunk goes out with the first token, not before
+    entry.first_token = time.time()
+    await send([{"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+                for i in range(ask.n)])
+    for position in range(longest):
+        if position == drop_at:
+            await drop_connection(request, entry)
+        await sleep_until(first_token_due + per_token * position)
+        await send([{"index": i, "delta": {"content": pieces[position]}, "finish_reason": None}
+                    for i, (pieces, _) in enumerate(answers) if position < len(pieces)])
+    await send([{"index": i, "delta": {}, "finish_reason": reason} for i, (_, reason) in enumerate(answers)])
+    if ask.include_usage:
+        await send([], usage=usage)
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    entry.status, entry.end = 200, time.time()
+    return response
+
+
+# --- the other endpoints ----------------------------------------------------------------------
+
 async def embeddings(request: web.Request) -> web.Response:
-    """Deterministic unit vectors from each input's hash: same text, same vector, no model."""
+    """Deterministic unit vectors from each input's hash: same text, same vector, no model.
+
+    Embeddings count against the rate limits (their input tokens) but no faults strike them.
+    """
     simulator: Simulator = request.app["simulator"]
     key = api_key(request, simulator)
     body = await json_body(request)
@@ -250,17 +294,21 @@ async def embeddings(request: web.Request) -> web.Response:
         inputs = [inputs]
     if not (isinstance(inputs, list) and inputs and all(isinstance(i, str) and i for i in inputs)):
         raise bad_request("input must be a non-empty string or a non-empty array of non-empty strings.", "input")
+    model = str(body.get("model") or "sim-embedding")
+    tokens = sum(text.count_tokens(i) for i in inputs)
+    entry = simulator.journal.add(Entry(id=f"emb-{uuid.uuid4().hex[:24]}", key=key, model=model, stream=False,
+                                        retry_count=0, tokens_in=tokens))
+    headers = {"x-request-id": entry.id}
+    admit(simulator, entry, simulator.config.faults_for(key), tokens, headers)
     data = []
     for index, item in enumerate(inputs):
         raw = hashlib.sha512(item.encode()).digest()
         vector = [byte / 255 - 0.5 for byte in raw[:EMBEDDING_DIMENSIONS]]
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0
         data.append({"object": "embedding", "index": index, "embedding": [v / norm for v in vector]})
-    tokens = sum(text.count_tokens(i) for i in inputs)
-    simulator.journal.add(Entry(id=f"emb-{uuid.uuid4().hex[:24]}", key=key, model=str(body.get("model")), stream=False,
-                                retry_count=0, status=200, tokens_in=tokens, end=time.time()))
-    return web.json_response({"object": "list", "data": data, "model": body.get("model") or "sim-embedding",
-                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+    entry.status, entry.end = 200, time.time()
+    return web.json_response({"object": "list", "data": data, "model": model,
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, headers=headers)
 
 
 async def models(request: web.Request) -> web.Response:
@@ -300,8 +348,10 @@ async def responses(request: web.Request) -> web.Response:
         "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
                   "total_tokens": usage["total_tokens"]},
         "instructions": body.get("instructions"),
-    }, headers={"x-request-id": chat.headers["x-request-id"]})
+    }, headers={name: value for name, value in chat.headers.items() if name.startswith("x-")})
 
+
+# --- the simulator's own controls ---------------------------------------------------------------
 
 def admin_only(request: web.Request) -> None:
     """Changing the server is for its owner: on loopback anyone local, elsewhere the admin token."""
@@ -331,9 +381,8 @@ async def sim_config(request: web.Request) -> web.Response:
     if request.method == "POST":
         admin_only(request)
         changes = await json_body(request)
-        allowed = {"preset", "seed", "time_scale", "capacity", "rpm", "error_rate"}
-        if unknown := set(changes) - allowed:
-            raise bad_request(f"cannot configure {sorted(unknown)}; allowed: {sorted(allowed)}")
+        if unknown := set(changes) - set(CHANGEABLE):
+            raise bad_request(f"cannot configure {sorted(unknown)}; allowed: {sorted(CHANGEABLE)}")
         simulator.apply(SimConfig(**{**asdict(simulator.config), **changes}))
     return web.json_response(simulator.config.public())
 

@@ -1,43 +1,91 @@
 """`python -m helpers.llm_server` (or `llm-sim-server`): run the simulated server from a shell.
 
-Room mode for workshops: `--host 0.0.0.0 --keys roster.txt --rpm 60` serves a whole room, accepts
-only the roster's keys (one per line) and limits each key on its own. Beyond loopback the server
-refuses to start without a roster, and `/sim/config` needs the admin token, which is read from
-`--admin-token` or LLM_SIM_ADMIN_TOKEN and never printed in full.
+Room mode for workshops: `--host 0.0.0.0 --keys roster.txt --rpm 60 --shared-tpm 200000` serves a
+whole room, accepts only the roster's keys (one per line), limits each key on its own and the
+room as a whole. Beyond loopback the server refuses to start without a roster, and `/sim/config`
+needs the admin token, which is read from `--admin-token` or LLM_SIM_ADMIN_TOKEN and never
+printed in full. `--key-fault sk-room-bob:error_rate=1` makes one key fail, e.g. to show a room
+what a broken client looks like.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import threading
 from pathlib import Path
 
-from aiohttp import web
-
-from helpers.llm_server.app import SimConfig, create_app
+from helpers.llm_server.config import CHANGEABLE, SimConfig
+from helpers.llm_server.errors import ApiError
 from helpers.llm_server.latency import PRESETS
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def key_fault(text: str) -> tuple[str, str, object]:
+    """KEY:SETTING=VALUE, e.g. sk-bob:error_rate=1 or sk-broke:insufficient_quota=true."""
+    key, _, setting = text.rpartition(":")
+    name, _, value = setting.partition("=")
+    if not (key and name and value):
+        raise argparse.ArgumentTypeError(f"expected KEY:SETTING=VALUE, got {text!r}")
+    try:
+        return key, name, json.loads(value)
+    except json.JSONDecodeError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number, true or false") from None
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="llm-sim-server", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    parser.add_argument("--preset", default="sim-flash", choices=sorted(PRESETS))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--time-scale", type=float, default=1.0, help="multiply every delay (0.1: ten times faster)")
-    parser.add_argument("--capacity", type=int, default=256, help="generation slots; more requests queue")
-    parser.add_argument("--rpm", type=int, default=None, help="requests per minute per key")
-    parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500")
-    parser.add_argument("--keys", type=Path, help="roster file: the API keys accepted, one per line")
-    parser.add_argument("--admin-token", default=os.environ.get("LLM_SIM_ADMIN_TOKEN"))
     parser.add_argument("--watch-parent", action="store_true",
                         help="exit when standard input closes: how a notebook's server dies with its kernel")
+    model = parser.add_argument_group("the simulated model")
+    model.add_argument("--preset", default="sim-flash", choices=sorted(PRESETS))
+    model.add_argument("--seed", type=int, default=0, help="the same seed gives the same latencies, faults and text")
+    model.add_argument("--time-scale", type=float, default=1.0, help="multiply every delay (0.1: ten times faster)")
+    model.add_argument("--capacity", type=int, default=256, help="generation slots; more requests queue")
+    limits = parser.add_argument_group("rate limits, per simulated minute (beyond them: 429)")
+    limits.add_argument("--rpm", type=int, help="requests per minute, per key")
+    limits.add_argument("--tpm", type=int, help="tokens per minute, per key: prompt + max_tokens (or 80) per answer")
+    limits.add_argument("--shared-rpm", type=int, help="requests per minute, all keys together")
+    limits.add_argument("--shared-tpm", type=int, help="tokens per minute, all keys together")
+    faults = parser.add_argument_group("faults (shares of requests from 0 to 1; see helpers/llm_server/faults.py)")
+    faults.add_argument("--error-rate", type=float, default=0.0, help="answered 500")
+    faults.add_argument("--hang-rate", type=float, default=0.0, help="never answered: the client times out")
+    faults.add_argument("--drop-rate", type=float, default=0.0, help="connection closed halfway through the answer")
+    faults.add_argument("--slow-first-byte-rate", type=float, default=0.0, help="answer starts late")
+    faults.add_argument("--slow-first-byte-seconds", type=float, default=2.0, help="how late (simulated seconds)")
+    faults.add_argument("--insufficient-quota", action="store_true", help="every request: 429 insufficient_quota")
+    faults.add_argument("--key-fault", type=key_fault, action="append", default=[], metavar="KEY:SETTING=VALUE",
+                        help="a fault setting for one key only; repeat for more")
+    room = parser.add_argument_group("room mode")
+    room.add_argument("--keys", type=Path, help="roster file: the API keys accepted, one per line")
+    room.add_argument("--admin-token", default=os.environ.get("LLM_SIM_ADMIN_TOKEN"))
     return parser.parse_args(argv)
+
+
+def config_from(args: argparse.Namespace) -> SimConfig:
+    keys = None
+    if args.keys:
+        keys = [line.strip() for line in args.keys.read_text().splitlines() if line.strip()]
+    if args.host not in LOOPBACK and not keys:
+        raise SystemExit("Refusing to listen beyond loopback without a roster: pass --keys roster.txt.")
+    if args.host not in LOOPBACK and not args.admin_token:
+        raise SystemExit("Beyond loopback, set an admin token (--admin-token or LLM_SIM_ADMIN_TOKEN).")
+    key_faults: dict[str, dict] = {}
+    for key, name, value in args.key_fault:
+        key_faults.setdefault(key, {})[name] = value
+    settings = {name: getattr(args, name) for name in CHANGEABLE if name != "key_faults"}
+    config = SimConfig(**settings, key_faults=key_faults, keys=keys, admin_token=args.admin_token)
+    try:
+        config.check()
+    except ApiError as error:
+        raise SystemExit(f"llm-sim-server: {error.message}") from None
+    return config
 
 
 def exit_when_parent_dies() -> None:
@@ -53,22 +101,18 @@ def masked(token: str) -> str:
     return token[:3] + "…" if len(token) > 6 else "…"
 
 
-async def serve(args: argparse.Namespace) -> None:
-    keys = None
-    if args.keys:
-        keys = [line.strip() for line in args.keys.read_text().splitlines() if line.strip()]
-    if args.host not in LOOPBACK and not keys:
-        raise SystemExit("Refusing to listen beyond loopback without a roster: pass --keys roster.txt.")
-    if args.host not in LOOPBACK and not args.admin_token:
-        raise SystemExit("Beyond loopback, set an admin token (--admin-token or LLM_SIM_ADMIN_TOKEN).")
-    config = SimConfig(preset=args.preset, seed=args.seed, time_scale=args.time_scale, capacity=args.capacity,
-                       rpm=args.rpm, error_rate=args.error_rate, keys=keys, admin_token=args.admin_token)
-    runner = web.AppRunner(create_app(config), access_log=None)
+async def serve(args: argparse.Namespace, config: SimConfig) -> None:
+    from aiohttp import web  # imported here, so `--help` and bad arguments answer at once
+
+    from helpers.llm_server.app import create_app
+
+    # handler_cancellation: when a client hangs up (its timeout fired), stop working on its request
+    runner = web.AppRunner(create_app(config), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port, backlog=4096)
     await site.start()
     port = runner.addresses[0][1]
-    roster = f", {len(keys)} keys" if keys else ""
+    roster = f", {len(config.keys)} keys" if config.keys else ""
     admin = f", admin token {masked(args.admin_token)}" if args.admin_token else ""
     print(f"READY http://{args.host}:{port}/v1 preset={args.preset} time_scale={args.time_scale}{roster}{admin}",
           flush=True)
@@ -77,9 +121,10 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    config = config_from(args)
     if args.watch_parent:
         exit_when_parent_dies()
     try:
-        asyncio.run(serve(args))
+        asyncio.run(serve(args, config))
     except KeyboardInterrupt:
         pass

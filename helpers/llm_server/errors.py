@@ -1,10 +1,21 @@
-"""Errors in OpenAI's shape, so the official client raises the matching exception with our message."""
+"""Errors in OpenAI's shape, so the official client raises the matching exception with our message.
+
+The body is always {"error": {"message", "type", "param", "code"}}. The three 429s below copy
+OpenAI's wording, so what a learner reads here is what they will read from the real API.
+"""
 
 from __future__ import annotations
 
 import json
 
 from aiohttp import web
+
+from helpers.llm_server.headers import duration
+from helpers.llm_server.limits import Bucket
+
+RATE_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
+ERROR_CODES_URL = "https://platform.openai.com/docs/guides/error-codes/api-errors"
+PER_MINUTE = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
 
 
 class ApiError(Exception):
@@ -23,3 +34,32 @@ class ApiError(Exception):
 
 def bad_request(message: str, param: str | None = None) -> ApiError:
     return ApiError(400, message, param=param)
+
+
+def rate_limited(model: str, bucket: Bucket, requested: int, wait: float, headers: dict[str, str]) -> ApiError:
+    """A bucket is empty for now: 429 rate_limit_exceeded; retrying after `wait` seconds will work."""
+    message = (f"Rate limit reached for {model} in organization {bucket.owner} on {PER_MINUTE[bucket.kind]}: "
+               f"Limit {bucket.limit}, Used {bucket.used}, Requested {requested}. "
+               f"Please try again in {duration(wait)}. Visit {RATE_LIMITS_URL} to learn more.")
+    return ApiError(429, message, type_=bucket.kind, code="rate_limit_exceeded", headers=headers)
+
+
+def request_too_large(model: str, bucket: Bucket, requested: int, headers: dict[str, str]) -> ApiError:
+    """More tokens than a whole minute allows: no wait will help, so no retry-after."""
+    message = (f"Request too large for {model} in organization {bucket.owner} on {PER_MINUTE[bucket.kind]}: "
+               f"Limit {bucket.limit}, Requested {requested}. The input or output tokens must be reduced "
+               f"in order to run successfully. Visit {RATE_LIMITS_URL} to learn more.")
+    return ApiError(429, message, type_=bucket.kind, code="rate_limit_exceeded", headers=headers)
+
+
+def insufficient_quota(headers: dict[str, str]) -> ApiError:
+    """The account has no credit left: a 429 like a rate limit, but waiting will not help.
+
+    Like OpenAI, we send no retry-after and no x-should-retry. openai-python retries *every* 429
+    unless told `x-should-retry: false`, so it spends its retries (2 by default, after about 0.5 s
+    and 1 s) and then raises RateLimitError with `code == "insufficient_quota"`. Your own retry
+    loop should check that code and give up at once.
+    """
+    message = ("You exceeded your current quota, please check your plan and billing details. "
+               f"For more information on this error, read the docs: {ERROR_CODES_URL}.")
+    return ApiError(429, message, type_="insufficient_quota", code="insufficient_quota", headers=headers)

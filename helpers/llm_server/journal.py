@@ -23,10 +23,13 @@ class Entry:
     start: float | None = None
     first_token: float | None = None
     end: float | None = None
-    status: int | None = None
+    status: int | None = None  # HTTP status; 499: the client gave up waiting; 444: we dropped the connection
     tokens_in: int = 0
     tokens_out: int = 0
     retry_after: float | None = None  # on a 429: the seconds the client was told to wait
+    limited_by: str | None = None  # on a rate-limit 429: "key requests", "room tokens", ...
+    token_cost: int = 0  # the tokens the request reserved from the tokens-per-minute limits
+    fault: str | None = None  # the fault injected, if any: error, hang, drop, slow_first_byte, insufficient_quota
 
 
 class Journal:
@@ -50,14 +53,16 @@ class Journal:
             counts = per_key[entry.key]
             if entry.status == 200:
                 counts["completed"] += 1
-            elif entry.status == 429:
+            elif entry.status == 429 and entry.limited_by:
                 counts["rate_limited"] += 1
             elif entry.status is not None:
                 counts["errors"] += 1
+            if entry.fault:
+                counts["faults"] += 1
         for key in set(self.queued) | set(self.in_flight):
             per_key[key]["queued"] = self.queued[key]
             per_key[key]["in_flight"] = self.in_flight[key]
-        names = ("in_flight", "queued", "completed", "rate_limited", "errors")
+        names = ("in_flight", "queued", "completed", "rate_limited", "errors", "faults")
         tables = {key: {name: counts[name] for name in names} for key, counts in per_key.items()}
         totals = {name: sum(table[name] for table in tables.values()) for name in names}
         return {**totals, "per_key": tables}

@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
-import time
+import threading
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from helpers.mode import by_mode
+from helpers.mode import ENDPOINT_VARIABLE, by_mode
 
 if TYPE_CHECKING:  # the server process never needs the client: keep its start fast
     import openai
 
-STARTUP_LIMIT_SECONDS = 20
+    from helpers.llm_server.endpoint import RemoteEndpoint
+
+STARTUP_LIMIT_SECONDS = 60  # a first start compiles every module; a loaded laptop is slow
+# The server makes no HTTPS calls, yet importing aiohttp builds two TLS client contexts and so
+# parses the system's whole CA bundle: 40 ms of a 250 ms start on a quiet machine, and seconds on
+# a loaded one (python -X importtime -m helpers.llm_server --help; bench/README.md). Pointing
+# OpenSSL at no certificates, in the server's process only, skips that work.
+NO_CERTIFICATES = {"SSL_CERT_FILE": os.devnull, "SSL_CERT_DIR": os.devnull}
 LEARNER_KEY = "sk-sim-learner"  # any key works on the simulator; this one is shown in the journal
 
 
@@ -59,8 +68,11 @@ class ServerHandle:
         url = self.base_url.removesuffix("/v1") + path
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:  # say what the server said, e.g. which setting is wrong
+            raise ValueError(json.load(error)["error"]["message"]) from None
 
     def stats(self) -> dict:
         """Counts: in_flight, queued, completed, rate_limited, errors, and the same per_key."""
@@ -71,7 +83,7 @@ class ServerHandle:
         return self._call("/sim/requests" + ("" if since is None else f"?since={since!r}"))
 
     def configure(self, **changes: Any) -> None:
-        """Change preset, seed, time_scale, capacity, rpm or error_rate while the server runs."""
+        """Change any setting of `start_server` while the server runs; the rate-limit buckets start full."""
         self._call("/sim/config", changes)
         self.model = changes.get("preset", self.model)
 
@@ -101,20 +113,61 @@ class ServerHandle:
         return f"<simulated LLM server {self.base_url} model={self.model} {state}>"
 
 
+def first_line(process: subprocess.Popen, timeout: float) -> str:
+    """The child's first line of output, or "" if none comes in time (a thread: pipes cannot time out on Windows)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return ""
+
+
+def arguments(settings: dict[str, Any], key_faults: dict[str, dict]) -> list[str]:
+    """The command-line flags (cli.py) that give the server these settings."""
+    flags = []
+    for name, value in settings.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif value is not None and value is not False:
+            flags += [flag, str(value)]
+    for key, changes in key_faults.items():
+        for name, value in changes.items():
+            flags += ["--key-fault", f"{key}:{name}={json.dumps(value)}"]
+    return flags
+
+
 def start_server(preset: str = "sim-flash", *, seed: int = 0, time_scale: float | None = None,
-                 capacity: int | None = None, rpm: int | None = None, error_rate: float = 0.0) -> ServerHandle:
-    """Start a simulated server on a free loopback port and return when it answers."""
-    scale = default_time_scale() if time_scale is None else time_scale
+                 capacity: int | None = None, rpm: int | None = None, tpm: int | None = None,
+                 shared_rpm: int | None = None, shared_tpm: int | None = None, error_rate: float = 0.0,
+                 hang_rate: float = 0.0, drop_rate: float = 0.0, slow_first_byte_rate: float = 0.0,
+                 slow_first_byte_seconds: float = 2.0, insufficient_quota: bool = False,
+                 key_faults: dict[str, dict] | None = None) -> ServerHandle | RemoteEndpoint:
+    """Start a simulated server on a free loopback port and return when it answers.
+
+    Every setting can be changed later with `handle.configure(...)`; see SimConfig in config.py
+    for what each one means, limits.py for the rate limits and faults.py for the faults.
+    If the learner opted in to a real endpoint (LLM_COURSE_BASE_URL, see endpoint.py), start
+    nothing and return that endpoint instead: same clients, a request budget, no journal.
+    """
+    if os.environ.get(ENDPOINT_VARIABLE, "").strip():
+        from helpers.llm_server.endpoint import from_environment
+
+        return from_environment()
+    settings = {"preset": preset, "seed": seed,
+                "time_scale": default_time_scale() if time_scale is None else time_scale,
+                "capacity": capacity, "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
+                "error_rate": error_rate, "hang_rate": hang_rate, "drop_rate": drop_rate,
+                "slow_first_byte_rate": slow_first_byte_rate, "slow_first_byte_seconds": slow_first_byte_seconds,
+                "insufficient_quota": insufficient_quota}
     command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent",
-               "--preset", preset, "--seed", str(seed), "--time-scale", str(scale), "--error-rate", str(error_rate)]
-    if capacity is not None:
-        command += ["--capacity", str(capacity)]
-    if rpm is not None:
-        command += ["--rpm", str(rpm)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-    line = process.stdout.readline()  # the child prints READY <url> once it listens
-    if not line.startswith("READY ") or time.monotonic() > deadline:
+               *arguments(settings, key_faults or {})]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=os.environ | NO_CERTIFICATES)
+    line = first_line(process, STARTUP_LIMIT_SECONDS)  # the child prints READY <url> once it listens
+    if not line.startswith("READY "):
         process.kill()
+        process.wait()
         raise RuntimeError(f"the simulated server did not start (exit code {process.poll()}): {line.strip()!r}")
     return ServerHandle(process, base_url=line.split()[1], model=preset)

@@ -1,0 +1,67 @@
+"""Everything a learner may change while the server runs (`handle.configure(...)`, POST /sim/config)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from helpers.llm_server.errors import bad_request
+from helpers.llm_server.faults import Faults
+from helpers.llm_server.latency import PRESETS
+
+LIMITS = ("rpm", "tpm", "shared_rpm", "shared_tpm")
+CHANGEABLE = ("preset", "seed", "time_scale", "capacity", *LIMITS, "error_rate", "hang_rate", "drop_rate",
+              "slow_first_byte_rate", "slow_first_byte_seconds", "insufficient_quota", "key_faults")
+
+
+@dataclass
+class SimConfig:
+    """The simulated server's settings. Limits of None mean no limit."""
+
+    preset: str = "sim-flash"
+    seed: int = 0
+    time_scale: float = 1.0
+    capacity: int = 256  # generation slots; further requests queue in arrival order
+    rpm: int | None = None  # requests per minute, per key
+    tpm: int | None = None  # tokens per minute, per key (see limits.token_cost)
+    shared_rpm: int | None = None  # requests per minute for all keys together (a workshop room)
+    shared_tpm: int | None = None  # tokens per minute for all keys together
+    # Faults, for every key (see faults.py) ...
+    error_rate: float = 0.0
+    hang_rate: float = 0.0
+    drop_rate: float = 0.0
+    slow_first_byte_rate: float = 0.0
+    slow_first_byte_seconds: float = 2.0
+    insufficient_quota: bool = False
+    # ... and per key, overriding them: {"sk-broken": {"error_rate": 1.0}}
+    key_faults: dict[str, dict] = field(default_factory=dict)
+    keys: list[str] | None = field(default=None, repr=False)  # the roster in room mode; None: any key
+    admin_token: str | None = field(default=None, repr=False)
+
+    def check(self) -> None:
+        if self.preset not in PRESETS:
+            raise bad_request(f"unknown preset {self.preset!r}; choose one of {sorted(PRESETS)}", "preset")
+        if not (isinstance(self.time_scale, (int, float)) and 0 <= self.time_scale <= 100):
+            raise bad_request("time_scale must be a number from 0 to 100", "time_scale")
+        if not (isinstance(self.capacity, int) and 1 <= self.capacity <= 100_000):
+            raise bad_request("capacity must be an integer from 1 to 100000", "capacity")
+        for name in LIMITS:
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+                raise bad_request(f"{name} must be a positive integer or null", name)
+        Faults.of(self).check()
+        if not isinstance(self.key_faults, dict):
+            raise bad_request("key_faults must map an API key to its fault settings", "key_faults")
+        for key in self.key_faults:
+            self.faults_for(key).check(where=f"key_faults[{key[:8]}…]")
+
+    def faults_for(self, key: str) -> Faults:
+        """The server's faults, with this key's own settings on top."""
+        return Faults.of(self).overridden(self.key_faults.get(key, {}), where=f"key_faults[{key[:8]}…]")
+
+    def public(self) -> dict:
+        """The settings as JSON, without secrets: the admin token and the roster's keys stay here."""
+        shown = asdict(self)
+        shown.pop("admin_token")
+        shown["keys"] = None if self.keys is None else len(self.keys)
+        shown["key_faults"] = {key[:8] + "…": changes for key, changes in self.key_faults.items()}
+        return shown
