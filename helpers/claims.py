@@ -63,6 +63,14 @@ def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
                                  "Another program may be using the CPUs: run the cell again."))
 
 
+def expect_at_least(measured: float, minimum: float, *, what: str) -> Verdict:
+    """Claim that a measured count or amount reaches `minimum` (e.g. updates lost to a race)."""
+    numbers = f"{what}: {measured:g}"
+    if measured >= minimum:
+        return report(Verdict(True, f"{numbers} (at least {minimum:g} expected)"))
+    return report(Verdict(False, f"{numbers}, expected at least {minimum:g}"))
+
+
 def expect_no_speedup(baseline: float, other: float, *, what: str, at_most: float = 1.3) -> Verdict:
     """Claim that `other` is NOT meaningfully faster than `baseline` (e.g. threads on a Python loop)."""
     speedup = baseline / other

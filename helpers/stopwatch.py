@@ -30,3 +30,23 @@ def fastest_of(runs: int, work: Callable[[], T]) -> Timed[T]:
         if best is None or elapsed < best.seconds:
             best = Timed(elapsed, result)
     return best
+
+
+def fastest_of_each(runs: int, baseline: Callable[[], T], contender: Callable[[], T]) -> tuple[Timed[T], Timed[T]]:
+    """Time two ways of doing the same work, taking turns, and keep the fastest run of each.
+
+    Running all of one then all of the other lets a slow spell of the machine (another program,
+    the host of a virtual machine) fall on one side only and decide the comparison. Taking turns
+    spreads such a spell over both, so their ratio is about the work, not about the moment.
+    """
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    best_baseline = best_contender = None
+    for _ in range(runs):
+        this_baseline = fastest_of(1, baseline)
+        this_contender = fastest_of(1, contender)
+        if best_baseline is None or this_baseline.seconds < best_baseline.seconds:
+            best_baseline = this_baseline
+        if best_contender is None or this_contender.seconds < best_contender.seconds:
+            best_contender = this_contender
+    return best_baseline, best_contender

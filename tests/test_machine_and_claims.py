@@ -65,3 +65,11 @@ def test_at_most_and_no_speedup(monkeypatch) -> None:
         expect_no_speedup(2.0, 1.0, what="threads on a Python loop")
     with pytest.raises(ValueError):
         claims.expect_speedup(0, 1, at_least=1, what="x")
+
+
+def test_at_least_prints_the_count_and_raises_under_test_when_short(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    assert claims.expect_at_least(312, 1, what="updates lost").holds
+    assert capsys.readouterr().out == "✓ updates lost: 312 (at least 1 expected)\n"
+    with pytest.raises(ClaimFailed, match="updates lost: 0, expected at least 1"):
+        claims.expect_at_least(0, 1, what="updates lost")

@@ -3,7 +3,7 @@
 import pytest
 
 from helpers import stopwatch
-from helpers.stopwatch import fastest_of
+from helpers.stopwatch import fastest_of, fastest_of_each
 
 
 def test_the_fastest_run_and_its_result_are_kept(monkeypatch) -> None:
@@ -16,3 +16,14 @@ def test_the_fastest_run_and_its_result_are_kept(monkeypatch) -> None:
 def test_at_least_one_run() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         fastest_of(0, lambda: None)
+
+
+def test_two_ways_take_turns_and_each_keeps_its_fastest_run(monkeypatch) -> None:
+    order = []
+    # baseline 4 s, contender 2 s, baseline 3 s, contender 5 s
+    clock = iter([0.0, 4.0, 10.0, 12.0, 20.0, 23.0, 30.0, 35.0])
+    monkeypatch.setattr(stopwatch.time, "perf_counter", lambda: next(clock))
+    baseline, contender = fastest_of_each(2, lambda: order.append("b") or len(order),
+                                          lambda: order.append("c") or len(order))
+    assert order == ["b", "c", "b", "c"]
+    assert baseline == (3.0, 3) and contender == (2.0, 2)
