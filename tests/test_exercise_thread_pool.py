@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import openai
 import pytest
 
-from helpers.exercises.thread_pool import PROMPTS, ThreadPoolExercise, failing_requests, max_overlap
+from helpers.exercises.journal_checks import max_overlap
+from helpers.exercises.thread_pool import PROMPTS, ThreadPoolExercise, failing_requests
 from helpers.llm_server import start_server
 from lessons.solutions.thread_pool import fetch_all
 
@@ -42,7 +43,7 @@ def test_collecting_in_completion_order_is_caught_and_explained(server) -> None:
             except openai.APIError as error:
                 results.append(error)
     report = exercise.check(results)
-    assert not report.passed and "as_completed gives futures in the order they finish" in report.problems[0]
+    assert not report.passed and "as_completed) come in finishing order" in report.problems[0]
 
 
 def test_dropping_the_failure_is_caught(server) -> None:

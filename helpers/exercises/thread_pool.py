@@ -20,10 +20,10 @@ import itertools
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from helpers.exercises.journal_checks import answers_in_order, in_flight_within
 from helpers.exercises.report import CheckReport
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.latency import request_rng
-from helpers.llm_server.text import answer
 
 if TYPE_CHECKING:
     from helpers.llm_server.launcher import ServerHandle
@@ -50,16 +50,6 @@ def key_with_one_failure(seed: int, prefix: str) -> str:
         if len(failing_requests(seed, key, len(PROMPTS))) == 1:
             return key
     raise AssertionError("unreachable: itertools.count() never ends")
-
-
-def max_overlap(intervals: list[tuple[float, float]]) -> int:
-    """The largest number of intervals open at the same instant (a sweep over starts and ends)."""
-    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    open_now = peak = 0
-    for _, change in events:  # at a tie, -1 sorts first: one call ending as the next starts is not overlap
-        open_now += change
-        peak = max(peak, open_now)
-    return peak
 
 
 class ThreadPoolExercise:
@@ -104,12 +94,7 @@ def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
         return report
 
     failures = [i for i, result in enumerate(results) if isinstance(result, BaseException)]
-    wrong = [i for i, result in enumerate(results)
-             if not isinstance(result, BaseException) and result != answer(PROMPTS[i], seed)]
-    report.expect(not wrong, "every answer is in its prompt's slot" if not wrong else
-                  f"{len(wrong)} slots hold the wrong answer (first: slot {wrong[0]}). as_completed gives "
-                  "futures in the order they finish: keep each future's index, or use pool.map, which "
-                  "returns results in the order of its inputs")
+    answers_in_order(report, results, PROMPTS, seed)
 
     server_errors = sum(entry["status"] == 500 for entry in journal)
     if len(failures) == 1 and server_errors == 1:
@@ -123,13 +108,6 @@ def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
         report.expect(False, f"{len(failures)} slots hold exceptions, the server failed {server_errors}: "
                              "only the request the server failed should be reported")
 
-    in_flight = max_overlap([(entry["arrival"], entry["end"]) for entry in journal if entry["end"] is not None])
-    if in_flight > MAX_WORKERS:
-        report.expect(False, f"the server saw {in_flight} requests in flight at once, more than {MAX_WORKERS}: "
-                             f"ThreadPoolExecutor(max_workers={MAX_WORKERS}) caps it")
-    elif in_flight < 2:
-        report.expect(False, "the server never saw two requests at once: the calls ran one after the other. "
-                             "Submit them all to the pool before waiting for any result")
-    else:
-        report.expect(True, f"at most {in_flight} requests were in flight at once, never above {MAX_WORKERS}")
+    in_flight_within(report, journal, MAX_WORKERS, how=f"ThreadPoolExecutor(max_workers={MAX_WORKERS}) caps it",
+                     at_once="Submit them all to the pool before waiting for any result")
     return report

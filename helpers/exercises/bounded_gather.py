@@ -1,0 +1,67 @@
+"""Exercise of 03_asyncio: `bounded_gather(prompts, limit)`, every prompt in flight on one thread,
+but never more than `limit` at once, and the answers in the prompts' order.
+
+`asyncio.gather` alone keeps the order but sends everything at once; an `asyncio.Semaphore` held
+around each call caps how many are in flight. The check reads the simulated server's journal for
+the exercise's own API key, so it counts what the server saw at once, not what the code claims.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from helpers.exercises.journal_checks import answers_in_order, in_flight_within
+from helpers.exercises.report import CheckReport
+
+if TYPE_CHECKING:
+    from helpers.llm_server.launcher import ServerHandle
+
+LIMIT = 5
+PROMPTS = tuple(f"In 20 words, tell me fact {number} about event loops." for number in range(1, 31))
+
+
+class BoundedGatherExercise:
+    """A fresh API key on `server`, an async `ask(prompt)` that uses it, and the check."""
+
+    prompts = PROMPTS
+    limit = LIMIT
+
+    def __init__(self, server: ServerHandle, seed: int = 0) -> None:
+        if not getattr(server, "is_simulator", False):
+            raise RuntimeError("this exercise reads the simulated server's journal: run it without LLM_COURSE_BASE_URL")
+        self.server, self.seed = server, seed
+        self.key = f"sk-exercise-{uuid.uuid4().hex[:8]}"
+        server.configure(seed=seed)
+        self.client = server.async_client(api_key=self.key)
+
+    async def ask(self, prompt: str) -> str:
+        reply = await self.client.chat.completions.create(model=self.server.model,
+                                                          messages=[{"role": "user", "content": prompt}])
+        return reply.choices[0].message.content
+
+    def check(self, results: list[Any]) -> CheckReport:
+        journal = [entry for entry in self.server.requests() if entry["key"] == self.key]
+        return check(results, journal, self.seed)
+
+
+def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
+    """Completeness, order, and at most LIMIT requests in flight according to the server."""
+    report = CheckReport(f"bounded_gather: {len(PROMPTS)} prompts, at most {LIMIT} in flight")
+    if not isinstance(results, list) or len(results) != len(PROMPTS):
+        got = len(results) if isinstance(results, list) else type(results).__name__
+        report.expect(False, f"return a list with one answer per prompt, {len(PROMPTS)} in all; got {got}")
+        return report
+    if any(not isinstance(result, str) for result in results):
+        report.expect(False, "every entry should be an answer (a str): did you return the coroutines or tasks "
+                             "instead of awaiting them? asyncio.gather(*coroutines) awaits them all")
+        return report
+    if len(journal) != len(PROMPTS):
+        report.expect(False, f"the server saw {len(journal)} requests from this key, not {len(PROMPTS)}: create a "
+                             "new BoundedGatherExercise before each attempt")
+        return report
+    answers_in_order(report, results, PROMPTS, seed)
+    in_flight_within(report, journal, LIMIT,
+                     how=f"hold an asyncio.Semaphore({LIMIT}) around each call, created once for the whole batch",
+                     at_once="Start all the coroutines together with asyncio.gather, not one `await` after another")
+    return report
