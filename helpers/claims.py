@@ -71,6 +71,13 @@ def expect_at_least(measured: float, minimum: float, *, what: str) -> Verdict:
     return report(Verdict(False, f"{numbers}, expected at least {minimum:g}"))
 
 
+def expect_no_more_than(count: int, limit: int, *, what: str) -> Verdict:
+    """Claim that a counted number (requests in flight, errors) stays within `limit`."""
+    if count <= limit:
+        return report(Verdict(True, f"{what}: {count} (at most {limit})"))
+    return report(Verdict(False, f"{what}: {count}, expected at most {limit}"))
+
+
 def expect_no_speedup(baseline: float, other: float, *, what: str, at_most: float = 1.3) -> Verdict:
     """Claim that `other` is NOT meaningfully faster than `baseline` (e.g. threads on a Python loop)."""
     speedup = baseline / other

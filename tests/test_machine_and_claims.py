@@ -73,3 +73,11 @@ def test_at_least_prints_the_count_and_raises_under_test_when_short(monkeypatch,
     assert capsys.readouterr().out == "✓ updates lost: 312 (at least 1 expected)\n"
     with pytest.raises(ClaimFailed, match="updates lost: 0, expected at least 1"):
         claims.expect_at_least(0, 1, what="updates lost")
+
+
+def test_no_more_than_counts(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    assert claims.expect_no_more_than(10, 10, what="requests in flight").holds
+    assert capsys.readouterr().out == "✓ requests in flight: 10 (at most 10)\n"
+    with pytest.raises(ClaimFailed, match="requests in flight: 11, expected at most 10"):
+        claims.expect_no_more_than(11, 10, what="requests in flight")
