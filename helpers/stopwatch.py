@@ -7,7 +7,7 @@ it up, so the fastest of a few runs is the closest to what the work itself costs
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
@@ -18,17 +18,29 @@ class Timed(NamedTuple, Generic[T]):
     result: T
 
 
-def fastest_of(runs: int, work: Callable[[], T]) -> Timed[T]:
-    """Run `work()` `runs` times; return the fastest run's time and that run's result."""
+def check_runs(runs: int) -> None:
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
-    best: Timed[T] | None = None
+
+
+def faster(best: Timed[T] | None, this: Timed[T]) -> Timed[T]:
+    """The faster of the best run so far (None before the first) and this one."""
+    return this if best is None or this.seconds < best.seconds else best
+
+
+def timed(work: Callable[[], T]) -> Timed[T]:
+    """Run `work()` once and time it."""
+    started = time.perf_counter()
+    result = work()
+    return Timed(time.perf_counter() - started, result)
+
+
+def fastest_of(runs: int, work: Callable[[], T]) -> Timed[T]:
+    """Run `work()` `runs` times; return the fastest run's time and that run's result."""
+    check_runs(runs)
+    best = None
     for _ in range(runs):
-        started = time.perf_counter()
-        result = work()
-        elapsed = time.perf_counter() - started
-        if best is None or elapsed < best.seconds:
-            best = Timed(elapsed, result)
+        best = faster(best, timed(work))
     return best
 
 
@@ -39,14 +51,30 @@ def fastest_of_each(runs: int, baseline: Callable[[], T], contender: Callable[[]
     the host of a virtual machine) fall on one side only and decide the comparison. Taking turns
     spreads such a spell over both, so their ratio is about the work, not about the moment.
     """
-    if runs < 1:
-        raise ValueError(f"runs must be at least 1, got {runs}")
+    check_runs(runs)
     best_baseline = best_contender = None
     for _ in range(runs):
-        this_baseline = fastest_of(1, baseline)
-        this_contender = fastest_of(1, contender)
-        if best_baseline is None or this_baseline.seconds < best_baseline.seconds:
-            best_baseline = this_baseline
-        if best_contender is None or this_contender.seconds < best_contender.seconds:
-            best_contender = this_contender
+        best_baseline = faster(best_baseline, timed(baseline))
+        best_contender = faster(best_contender, timed(contender))
+    return best_baseline, best_contender
+
+
+async def awaited(work: Callable[[], Awaitable[T]]) -> Timed[T]:
+    """Await `work()` once on the running event loop and time it."""
+    started = time.perf_counter()
+    result = await work()
+    return Timed(time.perf_counter() - started, result)
+
+
+async def fastest_of_each_awaited(runs: int, baseline: Callable[[], Awaitable[T]],
+                                  contender: Callable[[], Awaitable[T]]) -> tuple[Timed[T], Timed[T]]:
+    """`fastest_of_each` for async work: `await fastest_of_each_awaited(2, one_way, other_way)`.
+
+    Each way is a function returning a fresh coroutine (a coroutine can be awaited only once).
+    """
+    check_runs(runs)
+    best_baseline = best_contender = None
+    for _ in range(runs):
+        best_baseline = faster(best_baseline, await awaited(baseline))
+        best_contender = faster(best_contender, await awaited(contender))
     return best_baseline, best_contender

@@ -1,9 +1,11 @@
 """fastest_of keeps the fastest run, and that run's own result."""
 
+import asyncio
+
 import pytest
 
 from helpers import stopwatch
-from helpers.stopwatch import fastest_of, fastest_of_each
+from helpers.stopwatch import fastest_of, fastest_of_each, fastest_of_each_awaited
 
 
 def test_the_fastest_run_and_its_result_are_kept(monkeypatch) -> None:
@@ -27,3 +29,24 @@ def test_two_ways_take_turns_and_each_keeps_its_fastest_run(monkeypatch) -> None
                                           lambda: order.append("c") or len(order))
     assert order == ["b", "c", "b", "c"]
     assert baseline == (3.0, 3) and contender == (2.0, 2)
+
+
+def test_async_ways_take_turns_on_the_running_loop_and_each_keeps_its_fastest_run(monkeypatch) -> None:
+    order = []
+    # baseline 4 s, contender 2 s, baseline 3 s, contender 5 s
+    clock = iter([0.0, 4.0, 10.0, 12.0, 20.0, 23.0, 30.0, 35.0])
+    monkeypatch.setattr(stopwatch.time, "perf_counter", lambda: next(clock))
+
+    async def step(name: str) -> int:
+        await asyncio.sleep(0)  # really suspends: the loop runs each way to its end before the next
+        order.append(name)
+        return len(order)
+
+    baseline, contender = asyncio.run(fastest_of_each_awaited(2, lambda: step("b"), lambda: step("c")))
+    assert order == ["b", "c", "b", "c"]
+    assert baseline == (3.0, 3) and contender == (2.0, 2)
+
+
+def test_async_ways_need_at_least_one_run() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        asyncio.run(fastest_of_each_awaited(0, asyncio.sleep, asyncio.sleep))
