@@ -7,17 +7,23 @@
 
 Each panel shows its text so far and, once finished, its time to first token and total time:
 the two numbers a user feels (when did something appear? when was it done?).
+
+A panel is redrawn at most every REDRAW_SECONDS while its text grows: each redraw sends the whole
+panel to the browser, and one redraw per token would keep the event loop (which is also reading
+the streams) busy sending ever longer messages.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Sequence
 
 import ipywidgets
 
 from helpers.durations import format_seconds
 
+REDRAW_SECONDS = 0.1  # ten frames a second: smooth to the eye, few messages to the browser
 PANEL_STYLE = ("font-family: sans-serif; font-size: 12px; border: 1px solid #ccc; border-radius: 4px; "
                "padding: 6px; height: 150px; overflow: hidden")
 
@@ -32,20 +38,24 @@ class StreamBoard(ipywidgets.GridBox):
         self.texts = ["" for _ in titles]
         self.footers = ["streaming…" for _ in titles]
         self.panels = [ipywidgets.HTML() for _ in titles]
+        self.drawn_at = [0.0 for _ in titles]
         for number in range(len(titles)):
             self._draw(number)
         columns = f"repeat({len(titles)}, minmax(0, 1fr))"
         super().__init__(self.panels, layout=ipywidgets.Layout(grid_template_columns=columns, grid_gap="8px"))
 
     def add(self, number: int, text: str) -> None:
+        first_words = not self.texts[number]  # shown at once: the time to first token is the point
         self.texts[number] += text
-        self._draw(number)
+        if first_words or time.monotonic() - self.drawn_at[number] >= REDRAW_SECONDS:
+            self._draw(number)
 
     def finish(self, number: int, ttft: float, total: float) -> None:
         self.footers[number] = f"first token {format_seconds(ttft)}, done {format_seconds(total)}"
         self._draw(number)
 
     def _draw(self, number: int) -> None:
+        self.drawn_at[number] = time.monotonic()
         self.panels[number].value = (
             f"<div style='{PANEL_STYLE}'><b>{html.escape(self.titles[number])}</b> "
             f"<i style='color:#666'>{html.escape(self.footers[number])}</i><br>{html.escape(self.texts[number])}</div>")

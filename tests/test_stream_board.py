@@ -2,6 +2,7 @@
 
 import pytest
 
+from helpers import stream_board
 from helpers.stream_board import StreamBoard
 
 
@@ -18,3 +19,19 @@ def test_text_grows_in_its_own_panel_and_the_timings_replace_streaming() -> None
 def test_a_board_needs_at_least_one_stream() -> None:
     with pytest.raises(ValueError, match="one title per stream"):
         StreamBoard([])
+
+
+def test_a_growing_panel_is_redrawn_at_most_ten_times_a_second_and_always_when_finished(monkeypatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(stream_board.time, "monotonic", lambda: now[0])
+    board = StreamBoard(["only"])
+    board.add(0, "one")
+    now[0] += 0.05  # sooner than REDRAW_SECONDS: the panel keeps its last drawing
+    board.add(0, " two")
+    assert "one" in board.panels[0].value and "two" not in board.panels[0].value
+    now[0] += 0.06  # REDRAW_SECONDS have passed since the first words were drawn
+    board.add(0, " three")
+    assert "one two three" in board.panels[0].value
+    board.add(0, " four")  # at once: not drawn yet, but finishing draws everything
+    board.finish(0, ttft=0.1, total=0.4)
+    assert "one two three four" in board.panels[0].value
