@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 import psutil
 from matplotlib.figure import Figure
 
@@ -167,7 +168,8 @@ def plot_chunk_sweep(seconds: Mapping[int, float], sequential: float, title: str
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(sizes, [str(size) for size in sizes])
-    ax.minorticks_off()
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_seconds(value)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set(xlabel="chunksize (answers per task)", ylabel="wall time (s, log scale)", title=title)
     ax.legend(loc="upper right", fontsize="small")
     ax.grid(alpha=0.3)

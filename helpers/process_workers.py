@@ -12,6 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from threading import Barrier  # multiprocessing's Barrier has the same interface
+
     import openai
 
 # The notebook changes this before starting workers: which workers see the change shows what
@@ -32,14 +34,22 @@ def read_setting() -> str:
     return SETTING
 
 
-def connect(base_url: str, model: str, api_key: str) -> None:
-    """Pool initializer: give this worker its own client. A client cannot be pickled and sent
-    to a worker (it holds locks and open connections), so each worker builds one."""
+def connect(base_url: str, model: str, api_key: str, everyone: Barrier | None = None) -> None:
+    """Pool initializer: give this worker its own client, then wait at `everyone`.
+
+    A client cannot be pickled and sent to a worker (it holds locks and open connections), so
+    each worker builds one. A spawned worker imports `openai` for itself: that import is part of
+    what starting a worker costs. With a barrier for all the pool's workers, none takes a task
+    before every one has started, so a warm-up leaves the whole pool ready, not just the workers
+    that started first.
+    """
     global _client, _model
     import openai
 
     _client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
     _model = model
+    if everyone is not None:
+        everyone.wait(timeout=300)
 
 
 def ask(prompt: str) -> str:

@@ -102,3 +102,18 @@ def test_a_script_without_the_main_guard_fails_under_spawn_and_with_it_works() -
     guarded = run_script(body + "if __name__ == '__main__':\n" + "".join("    " + line + "\n"
                                                                           for line in main.splitlines()), timeout=120)
     assert guarded.exit_code == 0 and guarded.stdout.strip() == "[2]"
+
+
+def test_a_worker_calls_the_simulated_server_through_its_initializer() -> None:
+    from helpers.llm_server import start_server
+    from helpers.llm_server.text import answer
+
+    with start_server("sim-fast", time_scale=0.05) as server:
+        everyone = SPAWN.Barrier(2)  # neither worker takes a task before both have started
+        with ProcessPoolExecutor(2, mp_context=SPAWN, initializer=process_workers.connect,
+                                 initargs=(server.base_url, server.model, "sk-test-worker", everyone)) as pool:
+            [future.result() for future in [pool.submit(os.getpid) for _ in range(2)]]
+            started = len(multiprocessing.active_children())  # both: a task ran, so both passed the barrier
+            replies = list(pool.map(process_workers.ask, ["Explain AI in 20 words"]))
+        assert started == 2 and replies == [answer("Explain AI in 20 words", 0)]
+        assert [entry["key"] for entry in server.requests()] == ["sk-test-worker"]
