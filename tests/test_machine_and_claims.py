@@ -8,6 +8,13 @@ from helpers import claims
 from helpers.claims import ClaimFailed, expect_at_most, expect_no_speedup, expect_speedup
 from helpers.machine import cgroup_cpu_limit, describe_machine, machine_facts, usable_cpus
 from helpers.mode import MODE_VARIABLE
+from helpers.pauses import paused_share
+
+
+@pytest.fixture(autouse=True)
+def a_machine_that_is_not_paused(monkeypatch) -> None:
+    """Claims are judged as on a healthy machine, whatever the one running the tests is doing."""
+    monkeypatch.setattr(claims, "paused_share", lambda: 0.0)
 
 
 def test_cgroup_v2_quota_limits_the_usable_cpus(tmp_path) -> None:
@@ -81,3 +88,55 @@ def test_no_more_than_counts(monkeypatch, capsys) -> None:
     assert capsys.readouterr().out == "✓ requests in flight: 10 (at most 10)\n"
     with pytest.raises(ClaimFailed, match="requests in flight: 11, expected at most 10"):
         claims.expect_no_more_than(11, 10, what="requests in flight")
+
+
+def test_a_failed_timing_claim_on_a_paused_machine_is_reported_as_no_fair_test(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    monkeypatch.setattr(claims, "paused_share", lambda: 0.7)
+    verdict = expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2)  # does not raise
+    assert not verdict.holds
+    assert "Not a fair test here: in a 1-second probe just now, this machine was paused 70%" in capsys.readouterr().out
+    assert not expect_at_most(2.0, 1.0, what="lag").holds and not expect_no_speedup(2.0, 1.0, what="y").holds
+
+
+def test_a_counted_claim_raises_however_paused_the_machine_is(monkeypatch) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    monkeypatch.setattr(claims, "paused_share", lambda: 0.9)
+    with pytest.raises(ClaimFailed):
+        claims.expect_no_more_than(11, 10, what="requests in flight")
+
+
+def test_a_little_pause_does_not_excuse_a_timing_claim(monkeypatch) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    monkeypatch.setattr(claims, "paused_share", lambda: 0.1)
+    with pytest.raises(ClaimFailed):
+        expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2)
+
+
+class FakeMachine:
+    """A clock that advances 1 ms per sleep, plus a pause of `pause` seconds at the `at`-th sleep."""
+
+    def __init__(self, pause: float = 0.0, at: int = 100) -> None:
+        self.now, self.sleeps, self.pause, self.at = 0.0, 0, pause, at
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds + (self.pause if self.sleeps == self.at else 0.0)
+
+
+def test_the_probe_sees_no_pause_on_a_machine_that_wakes_on_time() -> None:
+    machine = FakeMachine()
+    assert paused_share(1.0, machine.clock, machine.sleep) == 0.0
+
+
+def test_the_probe_measures_the_share_of_a_pause() -> None:
+    machine = FakeMachine(pause=0.5, at=100)  # 0.5 s stopped inside a probe of 1 s
+    assert paused_share(1.0, machine.clock, machine.sleep) == pytest.approx(0.5 / 1.001, abs=0.01)
+
+
+def test_the_probe_needs_a_positive_duration() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        paused_share(0)
