@@ -1,6 +1,7 @@
 """Lesson 04's process-pool helpers: workers importable under spawn, costs measured, errors caught."""
 
 import multiprocessing
+import os
 import sys
 import types
 from concurrent.futures import ProcessPoolExecutor
