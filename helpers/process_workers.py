@@ -1,4 +1,4 @@
-"""Functions that run inside process-pool workers, for lesson 04.
+"""Functions that run inside process-pool workers, for lessons 04 and 05.
 
 A worker started by `spawn` or `forkserver` is a fresh interpreter: to run a task it imports
 the task's function by module and name. A function defined in a notebook lives in `__main__`,
@@ -9,12 +9,15 @@ Everything in this file runs in the worker, not in the notebook.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from threading import Barrier  # multiprocessing's Barrier has the same interface
 
     import openai
+
+T = TypeVar("T")
 
 # The notebook changes this before starting workers: which workers see the change shows what
 # each start method copies (fork: the parent's memory; spawn, forkserver: a fresh import).
@@ -58,6 +61,11 @@ def ask(prompt: str) -> str:
         raise RuntimeError("this worker has no client: start the pool with initializer=connect")
     reply = _client.chat.completions.create(model=_model, messages=[{"role": "user", "content": prompt}])
     return reply.choices[0].message.content
+
+
+def ask_then_analyse(prompt: str, analyse: Callable[[str], T]) -> T:
+    """A whole job in one worker, as a process pool alone does it: wait for the call, then analyse."""
+    return analyse(ask(prompt))
 
 
 def send_errors_to(path: str) -> None:

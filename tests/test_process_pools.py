@@ -116,5 +116,8 @@ def test_a_worker_calls_the_simulated_server_through_its_initializer() -> None:
             [future.result() for future in [pool.submit(os.getpid) for _ in range(2)]]
             started = len(multiprocessing.active_children())  # both: a task ran, so both passed the barrier
             replies = list(pool.map(process_workers.ask, ["Explain AI in 20 words"]))
+            counted = pool.submit(process_workers.ask_then_analyse, "Explain AI in 20 words",
+                                  process_workers.count_words).result()
         assert started == 2 and replies == [answer("Explain AI in 20 words", 0)]
-        assert [entry["key"] for entry in server.requests()] == ["sk-test-worker"]
+        assert counted == len(answer("Explain AI in 20 words", 0).split())
+        assert [entry["key"] for entry in server.requests()] == ["sk-test-worker"] * 2

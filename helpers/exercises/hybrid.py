@@ -1,0 +1,190 @@
+"""Exercise of 05_hybrid: a hybrid pipeline, LLM calls concurrent, heavy analysis on every CPU.
+
+The learner writes two functions:
+
+- `make_pool()`: the pool the analyses run on;
+- `async pipeline(prompts, ask, analyse, pool)`: `analyse(answer)` for each prompt's answer, in
+  the prompts' order, with the calls concurrent and the analyses on `pool`.
+
+The check starts the pool once, readies its workers, then runs the pipeline once and verifies,
+from evidence the learner's code cannot fake:
+
+1. the results: each one is the analysis of the simulator's answer to the prompt in that slot;
+2. the calls overlapped: the server's journal for the exercise's own API key;
+3. the analyses ran in worker processes: each `Analysis` carries the id of the process that
+   computed it and the time it started;
+4. the analyses overlapped the calls: some analysis started before the last answer arrived,
+   which gather-then-analyse never does;
+5. the wall time is near the bound for this machine: no faster than the slowest call, nor than
+   the first answer plus all the analysis divided among the CPUs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from helpers.durations import format_seconds
+from helpers.exercises.journal_checks import max_overlap
+from helpers.exercises.process_pool import close_pool, describe_pool
+from helpers.exercises.report import CheckReport
+from helpers.llm_server.text import answer
+from helpers.machine import usable_cpus
+from helpers.mode import by_mode
+from helpers.pauses import paused_share
+from helpers.workloads import AnswerScore, score_answer, units_for_seconds
+
+if TYPE_CHECKING:
+    from helpers.llm_server.launcher import ServerHandle
+
+# Answers of very different lengths, so they arrive over a spread of time, as real ones do.
+PROMPTS = tuple(f"In {words} words, explain {topic}." for words, topic in zip(
+    (250, 20, 180, 60, 220, 40, 120, 30, 200, 80, 150, 100),
+    ("an event loop", "a process pool", "the GIL", "backpressure", "a rate limit", "pickling",
+     "a semaphore", "a thread", "a start method", "chunksize", "a task group", "latency")))
+MARGIN = 1.3  # the wall time may exceed the bound by this factor ...
+SLACK = 0.15  # ... plus these seconds: trips to the workers, the event loop's own work
+
+
+class Analysis(NamedTuple):
+    """What one analysis found, and where and when it ran."""
+
+    score: AnswerScore
+    pid: int  # the process that computed it
+    started: float  # Unix time, the clock every process shares
+    cpu_seconds: float
+
+
+class Analyser:
+    """`score_answer(text, effort)`, reporting its process and timing: a picklable object."""
+
+    def __init__(self, effort: int) -> None:
+        self.effort = effort
+
+    def __call__(self, text: str) -> Analysis:
+        started, cpu_started = time.time(), time.process_time()
+        score = score_answer(text, self.effort)
+        return Analysis(score, os.getpid(), started, time.process_time() - cpu_started)
+
+
+Pipeline = Callable[[Sequence[str], Callable[[str], Awaitable[str]], Analyser, Any], Awaitable[list]]
+
+
+class HybridExercise:
+    """The prompts, an `ask` with the exercise's own API key, the analysis, and the check."""
+
+    prompts = PROMPTS
+
+    def __init__(self, server: ServerHandle, seconds_per_analysis: float | None = None, seed: int = 0) -> None:
+        if not getattr(server, "is_simulator", False):
+            raise RuntimeError("this exercise reads the simulated server's journal: run it without LLM_COURSE_BASE_URL")
+        self.server, self.seed = server, seed
+        self.key = f"sk-exercise-{uuid.uuid4().hex[:8]}"
+        server.configure(seed=seed)
+        self.client = server.async_client(api_key=self.key)
+        seconds = seconds_per_analysis or by_mode(learner=0.25, test=0.08)
+        median = answer(PROMPTS[len(PROMPTS) // 2], seed)
+        self.analyse = Analyser(units_for_seconds(lambda effort: score_answer(median, effort), seconds))
+
+    async def ask(self, prompt: str) -> str:
+        reply = await self.client.chat.completions.create(model=self.server.model,
+                                                          messages=[{"role": "user", "content": prompt}])
+        return reply.choices[0].message.content
+
+    async def check(self, pipeline: Pipeline, make_pool: Callable[[], Any], cpus: int | None = None) -> CheckReport:
+        """Run `pipeline` once on a pool from `make_pool()` and say what is right and what is wrong."""
+        cpus = usable_cpus() if cpus is None else cpus
+        report = CheckReport(f"A hybrid pipeline: {len(PROMPTS)} calls, {len(PROMPTS)} heavy analyses")
+        pool = make_pool()
+        try:
+            kind = describe_pool(pool)
+            if not report.expect(kind.uses_processes, f"make_pool() returned {kind.description}" + (
+                    ": each worker has its own GIL" if kind.uses_processes else
+                    ". The analysis is pure Python, which threads run one at a time: return a ProcessPoolExecutor "
+                    "with an explicit mp_context")):
+                return report
+            await self._ready(pool)
+            since = time.time()
+            started = time.perf_counter()
+            results = await pipeline(PROMPTS, self.ask, self.analyse, pool)
+            wall = time.perf_counter() - started
+        finally:
+            close_pool(pool)
+        journal = [entry for entry in self.server.requests(since=since) if entry["key"] == self.key]
+        judge(report, results, journal, self.seed, wall, cpus, self.analyse.effort)
+        return report
+
+    async def _ready(self, pool: Any) -> None:
+        """Start every worker and import the analysis there, before the clock starts."""
+        loop = asyncio.get_running_loop()
+        workers = getattr(pool, "_max_workers", None) or getattr(pool, "_processes", 1)
+        await asyncio.gather(*(loop.run_in_executor(pool, self.analyse, "warm up") for _ in range(workers)))
+
+
+def judge(report: CheckReport, results: Any, journal: list[dict], seed: int, wall: float, cpus: int,
+          effort: int) -> None:
+    """The five checks of the module's docstring, on what one run left behind."""
+    if not _complete(report, results, journal):
+        return
+    expected = [score_answer(answer(prompt, seed), effort) for prompt in PROMPTS]
+    wrong = [i for i, result in enumerate(results) if result.score != expected[i]]
+    if not report.expect(not wrong, "every result is the analysis of its prompt's answer, in the prompts' order"
+                         if not wrong else f"{len(wrong)} slots hold another prompt's analysis (first: slot "
+                         f"{wrong[0]}): results taken as they finish come in finishing order; keep each one's slot"):
+        return
+    in_flight = max_overlap([(entry["arrival"], entry["end"]) for entry in journal])
+    report.expect(in_flight >= 2, f"the server saw up to {in_flight} calls in flight at once" if in_flight >= 2
+                  else "the server never saw two calls at once: start them all together (a TaskGroup, gather), "
+                       "not one `await` after another")
+    pids = {result.pid for result in results}
+    if os.getpid() in pids:
+        report.expect(False, "some analyses ran in the notebook's own process: hand each one to the pool with "
+                             "`await loop.run_in_executor(pool, analyse, answer)`")
+        return
+    report.expect(True, f"the analyses ran in {len(pids)} worker process(es), not in the notebook")
+    last_answer = max(entry["end"] for entry in journal)
+    early = sum(result.started < last_answer for result in results)
+    report.expect(early > 0, f"{early} analyses started while calls were still out: answers went to the pool as "
+                             "they arrived" if early else
+                  "every analysis started after the last answer arrived: the pool sat idle while the slowest "
+                  "call was out. Send each answer to the pool as soon as it arrives")
+    _near_the_bound(report, results, journal, wall, cpus)
+
+
+def _complete(report: CheckReport, results: Any, journal: list[dict]) -> bool:
+    if not isinstance(results, list) or len(results) != len(PROMPTS):
+        got = f"{len(results)} items" if isinstance(results, list) else type(results).__name__
+        return report.expect(False, f"return a list with one analysis per prompt, {len(PROMPTS)} in all; got {got}")
+    if not all(isinstance(result, Analysis) for result in results):
+        return report.expect(False, "every item should be what analyse(answer) returned: did you return answers, "
+                                    "futures or tasks instead of awaiting the analyses?")
+    if len(journal) != len(PROMPTS):
+        return report.expect(False, f"the server saw {len(journal)} calls from this exercise, not {len(PROMPTS)}: "
+                                    "call ask(prompt) once per prompt")
+    return True
+
+
+def _near_the_bound(report: CheckReport, results: list[Analysis], journal: list[dict], wall: float,
+                    cpus: int) -> None:
+    """No schedule beats the slowest call, nor the first answer plus all the analysis shared by the CPUs."""
+    calls = [entry["end"] - entry["arrival"] for entry in journal]
+    work = sum(result.cpu_seconds for result in results)
+    workers = len({result.pid for result in results})
+    bound = max(max(calls), min(calls) + work / max(1, min(cpus, workers)))
+    limit = MARGIN * bound + SLACK
+    numbers = (f"wall time {format_seconds(wall)}; the bound here is {format_seconds(bound)} (slowest call "
+               f"{format_seconds(max(calls))}; first answer {format_seconds(min(calls))} + {format_seconds(work)} "
+               f"of analysis on {min(cpus, workers)} CPU(s))")
+    if wall <= limit:
+        report.expect(True, f"{numbers}: within {MARGIN:g}× of it")
+        return
+    advice = (f"more than {MARGIN:g}× the bound. Are there as many workers as CPUs ({cpus})? Does anything wait "
+              "for all the answers, or run analyses one at a time?")
+    if (share := paused_share()) > 0.25:
+        advice += (f" This machine was also paused {share:.0%} of a second just now (another program, or the "
+                   "host of this virtual machine): run the cell again when it is quieter")
+    report.expect(False, f"{numbers}: {advice}")
