@@ -101,3 +101,21 @@ async def queued_pipeline(prompts: Sequence[str], ask: Ask, analyse: Analyse[T],
         for _ in range(analysers):  # every answer is in the queue: one stop signal per analyser
             await answers.put(None)
     return results
+
+
+def lower_bound(arrivals: Sequence[float], works: Sequence[float], cpus: int) -> float:
+    """The shortest wall time any schedule could reach, in seconds from the start of the calls.
+
+    `arrivals[i]` is when answer i arrived and `works[i]` how long its analysis takes on one CPU.
+    No analysis starts before its answer arrives, so no schedule ends before an answer's arrival
+    plus its own analysis, nor before any arrival plus all the work that arrives from then on,
+    shared among the CPUs.
+    """
+    if len(arrivals) != len(works) or not arrivals or cpus < 1:
+        raise ValueError("give one analysis time per arrival, at least one of each, and at least one CPU")
+    answers = sorted(zip(arrivals, works))
+    bound = 0.0
+    for index, (arrived, work) in enumerate(answers):
+        from_then_on = sum(later for _, later in answers[index:])
+        bound = max(bound, arrived + work, arrived + from_then_on / cpus)
+    return bound

@@ -34,13 +34,12 @@ from helpers.hybrid import Analyse, Ask, analyse_as_they_arrive
 WAYS = ("sequential", "concurrent", "hybrid")
 
 
-def gate_size(requests_per_minute: int, seconds_per_call: float, seconds_per_minute: float = 60.0) -> int:
+def gate_size(requests_per_minute: int, seconds_per_call: float) -> int:
     """Calls in flight that stay under a rate limit (Little's law: in flight = rate × time per call).
 
-    `seconds_per_minute` is how long a minute of the rate limit lasts: 60, or less on a
-    simulated server running faster than life. At least one call, or nothing would run.
+    Rounded down, so the calls stay under the limit, and at least one, or nothing would run.
     """
-    return max(1, math.floor(requests_per_minute / seconds_per_minute * seconds_per_call))
+    return max(1, math.floor(requests_per_minute / 60 * seconds_per_call))
 
 
 def gated(ask: Ask, calls_at_once: int) -> Ask:

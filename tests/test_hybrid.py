@@ -187,3 +187,31 @@ def test_a_failing_call_cancels_the_pipeline_and_is_raised():
 def test_queued_pipeline_says_what_is_wrong_with_its_settings(settings):
     with pytest.raises(ValueError, match="at least one caller"):
         run(queued_pipeline(PROMPTS, echo, len, None, **settings))
+
+
+def test_a_backlog_notes_every_change_and_draws_one_line_per_queue():
+    from matplotlib.figure import Figure
+
+    from helpers.backlog import Backlog, plot_backlogs
+
+    backlog = Backlog()
+    for waiting in (1, 2, 3, 2, 0):
+        backlog(waiting)
+    assert [waiting for _, waiting in backlog.points] == [0, 1, 2, 3, 2, 0] and backlog.peak == 3
+    assert [seconds for seconds, _ in backlog.points] == sorted(seconds for seconds, _ in backlog.points)
+    figure = plot_backlogs({"queue of 3": backlog, "no bound": Backlog()})
+    assert isinstance(figure, Figure) and len(figure.axes[0].get_lines()) == 2
+
+
+def test_the_lower_bound_is_the_slowest_chain_of_arrival_and_remaining_work():
+    from helpers.hybrid import lower_bound
+
+    # Two answers at once, 1 s of work each: two CPUs finish at 1 s, one CPU at 2 s.
+    assert lower_bound([0.0, 0.0], [1.0, 1.0], cpus=2) == 1.0
+    assert lower_bound([0.0, 0.0], [1.0, 1.0], cpus=1) == 2.0
+    # A late answer with long work decides it, whatever came before.
+    assert lower_bound([0.1, 0.2, 3.0], [0.5, 0.5, 2.0], cpus=2) == 5.0
+    # Much work early: the CPUs' share of it decides it.
+    assert lower_bound([0.0, 0.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0, 0.1], cpus=2) == 2.05
+    with pytest.raises(ValueError):
+        lower_bound([0.0], [1.0, 2.0], cpus=2)

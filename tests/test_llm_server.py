@@ -461,3 +461,10 @@ def test_the_server_process_imports_nothing_heavy_it_does_not_need() -> None:
             "print(sorted({'openai', 'httpx', 'numpy', 'matplotlib', 'pydantic'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_settings_show_what_configure_changed_and_no_secrets(fresh) -> None:
+    fresh.configure(rpm=60, time_scale=0.05)
+    settings = fresh.settings()
+    assert settings["rpm"] == 60 and settings["time_scale"] == 0.05
+    assert "admin_token" not in settings

@@ -12,14 +12,13 @@ from matplotlib.figure import Figure
 from helpers.scaling import Served, gate_size, gated, plot_speedups, serve, speedups
 
 
-@pytest.mark.parametrize(("per_minute", "seconds_per_call", "seconds_per_minute", "size"), [
-    (60, 2.2, 60, 2),  # one request a second, 2.2 s each: two in flight
-    (600, 2.2, 60, 22),
-    (60, 0.5, 60, 1),  # never fewer than one
-    (60, 0.11, 3, 2),  # a simulated minute of 3 s: the same as 60 per minute with 2.2 s calls
+@pytest.mark.parametrize(("per_minute", "seconds_per_call", "size"), [
+    (60, 2.4, 2),  # one request a second, 2.4 s each: two in flight (2.4 would go over the limit)
+    (600, 2.4, 24),
+    (60, 0.5, 1),  # never fewer than one
 ])
-def test_the_gate_is_sized_by_littles_law(per_minute, seconds_per_call, seconds_per_minute, size):
-    assert gate_size(per_minute, seconds_per_call, seconds_per_minute) == size
+def test_the_gate_is_sized_by_littles_law(per_minute, seconds_per_call, size):
+    assert gate_size(per_minute, seconds_per_call) == size
 
 
 def test_the_gate_lets_no_more_than_its_size_in_flight():

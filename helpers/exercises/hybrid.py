@@ -15,8 +15,9 @@ from evidence the learner's code cannot fake:
    computed it and the time it started;
 4. the analyses overlapped the calls: some analysis started before the last answer arrived,
    which gather-then-analyse never does;
-5. the wall time is near the bound for this machine: no faster than the slowest call, nor than
-   the first answer plus all the analysis divided among the CPUs.
+5. the wall time is near the bound for this machine (`lower_bound` in helpers/hybrid.py): no
+   schedule ends before an answer arrives plus its analysis, nor before any answer arrives plus
+   all the analysis still to come shared among the CPUs.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from helpers.durations import format_seconds
 from helpers.exercises.journal_checks import max_overlap
 from helpers.exercises.process_pool import close_pool, describe_pool
 from helpers.exercises.report import CheckReport
+from helpers.hybrid import lower_bound
 from helpers.llm_server.text import answer
 from helpers.machine import usable_cpus
 from helpers.mode import by_mode
@@ -86,13 +88,16 @@ class HybridExercise:
         self.key = f"sk-exercise-{uuid.uuid4().hex[:8]}"
         server.configure(seed=seed)
         self.client = server.async_client(api_key=self.key)
-        seconds = seconds_per_analysis or by_mode(learner=0.25, test=0.08)
-        median = answer(PROMPTS[len(PROMPTS) // 2], seed)
-        self.analyse = Analyser(units_for_seconds(lambda effort: score_answer(median, effort), seconds))
+        self.arrived: dict[str, float] = {}
+        self.seconds_per_analysis = seconds_per_analysis or by_mode(learner=0.25, test=0.08)
+        middling = answer(PROMPTS[len(PROMPTS) // 2], seed)  # 120 words: shorter answers take less, longer more
+        self.analyse = Analyser(units_for_seconds(lambda effort: score_answer(middling, effort),
+                                                  self.seconds_per_analysis))
 
     async def ask(self, prompt: str) -> str:
         reply = await self.client.chat.completions.create(model=self.server.model,
                                                           messages=[{"role": "user", "content": prompt}])
+        self.arrived[prompt] = time.time()  # when this prompt's answer was in: for the bound
         return reply.choices[0].message.content
 
     async def check(self, pipeline: Pipeline, make_pool: Callable[[], Any], cpus: int | None = None) -> CheckReport:
@@ -108,6 +113,7 @@ class HybridExercise:
                     "with an explicit mp_context")):
                 return report
             await self._ready(pool)
+            self.arrived = {}
             since = time.time()
             started = time.perf_counter()
             results = await pipeline(PROMPTS, self.ask, self.analyse, pool)
@@ -115,7 +121,8 @@ class HybridExercise:
         finally:
             close_pool(pool)
         journal = [entry for entry in self.server.requests(since=since) if entry["key"] == self.key]
-        judge(report, results, journal, self.seed, wall, cpus, self.analyse.effort)
+        arrivals = [self.arrived.get(prompt, since) - since for prompt in PROMPTS]
+        judge(report, results, journal, self.seed, wall, arrivals, cpus, self.analyse.effort)
         return report
 
     async def _ready(self, pool: Any) -> None:
@@ -125,8 +132,8 @@ class HybridExercise:
         await asyncio.gather(*(loop.run_in_executor(pool, self.analyse, "warm up") for _ in range(workers)))
 
 
-def judge(report: CheckReport, results: Any, journal: list[dict], seed: int, wall: float, cpus: int,
-          effort: int) -> None:
+def judge(report: CheckReport, results: Any, journal: list[dict], seed: int, wall: float, arrivals: list[float],
+          cpus: int, effort: int) -> None:
     """The five checks of the module's docstring, on what one run left behind."""
     if not _complete(report, results, journal):
         return
@@ -152,7 +159,7 @@ def judge(report: CheckReport, results: Any, journal: list[dict], seed: int, wal
                              "they arrived" if early else
                   "every analysis started after the last answer arrived: the pool sat idle while the slowest "
                   "call was out. Send each answer to the pool as soon as it arrives")
-    _near_the_bound(report, results, journal, wall, cpus)
+    _near_the_bound(report, results, arrivals, wall, cpus)
 
 
 def _complete(report: CheckReport, results: Any, journal: list[dict]) -> bool:
@@ -168,17 +175,16 @@ def _complete(report: CheckReport, results: Any, journal: list[dict]) -> bool:
     return True
 
 
-def _near_the_bound(report: CheckReport, results: list[Analysis], journal: list[dict], wall: float,
+def _near_the_bound(report: CheckReport, results: list[Analysis], arrivals: list[float], wall: float,
                     cpus: int) -> None:
-    """No schedule beats the slowest call, nor the first answer plus all the analysis shared by the CPUs."""
-    calls = [entry["end"] - entry["arrival"] for entry in journal]
-    work = sum(result.cpu_seconds for result in results)
-    workers = len({result.pid for result in results})
-    bound = max(max(calls), min(calls) + work / max(1, min(cpus, workers)))
+    """Compare the wall time with the best any schedule could do on the CPUs the pool used."""
+    works = [result.cpu_seconds for result in results]
+    used = max(1, min(cpus, len({result.pid for result in results})))
+    bound = lower_bound(arrivals, works, used)
     limit = MARGIN * bound + SLACK
-    numbers = (f"wall time {format_seconds(wall)}; the bound here is {format_seconds(bound)} (slowest call "
-               f"{format_seconds(max(calls))}; first answer {format_seconds(min(calls))} + {format_seconds(work)} "
-               f"of analysis on {min(cpus, workers)} CPU(s))")
+    numbers = (f"wall time {format_seconds(wall)}; the best any schedule could do here is {format_seconds(bound)} "
+               f"(answers arrived from {format_seconds(min(arrivals))} to {format_seconds(max(arrivals))}, then "
+               f"{format_seconds(sum(works))} of analysis on {used} CPU(s))")
     if wall <= limit:
         report.expect(True, f"{numbers}: within {MARGIN:g}× of it")
         return

@@ -82,6 +82,10 @@ class ServerHandle:
         """Journal entries (arrival, queue_wait, start, first_token, end: Unix times) after `since`."""
         return self._call("/sim/requests" + ("" if since is None else f"?since={since!r}"))
 
+    def settings(self) -> dict:
+        """The settings in force now (SimConfig in config.py), without the admin token or the roster."""
+        return self._call("/sim/config")
+
     def configure(self, **changes: Any) -> None:
         """Change any setting of `start_server` while the server runs; the rate-limit buckets start full."""
         self._call("/sim/config", changes)
