@@ -21,47 +21,45 @@ def test_the_gate_is_sized_by_littles_law(per_minute, seconds_per_call, size):
     assert gate_size(per_minute, seconds_per_call) == size
 
 
+class FakeCalls:
+    """An async `ask` that answers the prompt twice over after a few turns of the loop, and counts
+    the most calls it ever had in flight at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = self.peak = 0
+
+    async def ask(self, prompt: str) -> str:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        return prompt * 2
+
+
 def test_the_gate_lets_no_more_than_its_size_in_flight():
-    async def main() -> int:
-        in_flight = peak = 0
+    calls = FakeCalls()
 
-        async def ask(prompt: str) -> str:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            for _ in range(5):
-                await asyncio.sleep(0)
-            in_flight -= 1
-            return prompt
-
-        ask_gated = gated(ask, 3)  # one gate for every call
+    async def main() -> None:
+        ask_gated = gated(calls.ask, 3)  # one gate for every call
         await asyncio.gather(*(ask_gated(str(n)) for n in range(20)))
-        return peak
 
-    assert asyncio.run(main()) == 3
+    asyncio.run(main())
+    assert calls.peak == 3
 
 
 def run_way(way: str, calls_at_once: int = 4) -> tuple[list, int, set[int]]:
     """Serve ten users one way with fake calls: results, the most calls in flight, analysis threads."""
-    in_flight = peak = 0
+    calls = FakeCalls()
     threads: set[int] = set()
-
-    async def ask(prompt: str) -> str:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        for _ in range(3):
-            await asyncio.sleep(0)
-        in_flight -= 1
-        return prompt * 2
 
     def analyse(answer: str) -> int:
         threads.add(threading.get_ident())
         return len(answer)
 
     with ThreadPoolExecutor(2) as pool:
-        results = asyncio.run(serve(way, [f"user {n}" for n in range(10)], ask, analyse, pool, calls_at_once))
-    return results, peak, threads
+        results = asyncio.run(serve(way, [f"user {n}" for n in range(10)], calls.ask, analyse, pool, calls_at_once))
+    return results, calls.peak, threads
 
 
 def test_sequential_serving_makes_one_call_at_a_time_and_analyses_here():

@@ -8,41 +8,24 @@ the exercise's own API key, so it counts what the server saw at once, not what t
 
 from __future__ import annotations
 
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from helpers.exercises.journal_checks import answers_in_order, in_flight_within
+from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.report import CheckReport
-
-if TYPE_CHECKING:
-    from helpers.llm_server.launcher import ServerHandle
 
 LIMIT = 5
 PROMPTS = tuple(f"In 20 words, tell me fact {number} about event loops." for number in range(1, 31))
 
 
-class BoundedGatherExercise:
+class BoundedGatherExercise(OwnKeyExercise):
     """A fresh API key on `server`, an async `ask(prompt)` that uses it, and the check."""
 
     prompts = PROMPTS
     limit = LIMIT
 
-    def __init__(self, server: ServerHandle, seed: int = 0) -> None:
-        if not getattr(server, "is_simulator", False):
-            raise RuntimeError("this exercise reads the simulated server's journal: run it without LLM_COURSE_BASE_URL")
-        self.server, self.seed = server, seed
-        self.key = f"sk-exercise-{uuid.uuid4().hex[:8]}"
-        server.configure(seed=seed)
-        self.client = server.async_client(api_key=self.key)
-
-    async def ask(self, prompt: str) -> str:
-        reply = await self.client.chat.completions.create(model=self.server.model,
-                                                          messages=[{"role": "user", "content": prompt}])
-        return reply.choices[0].message.content
-
     def check(self, results: list[Any]) -> CheckReport:
-        journal = [entry for entry in self.server.requests() if entry["key"] == self.key]
-        return check(results, journal, self.seed)
+        return check(results, self.journal(), self.seed)
 
 
 def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:

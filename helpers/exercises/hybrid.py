@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from helpers.durations import format_seconds
 from helpers.exercises.journal_checks import max_overlap
+from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.process_pool import close_pool, describe_pool
 from helpers.exercises.report import CheckReport
 from helpers.hybrid import lower_bound
@@ -76,18 +76,13 @@ class Analyser:
 Pipeline = Callable[[Sequence[str], Callable[[str], Awaitable[str]], Analyser, Any], Awaitable[list]]
 
 
-class HybridExercise:
+class HybridExercise(OwnKeyExercise):
     """The prompts, an `ask` with the exercise's own API key, the analysis, and the check."""
 
     prompts = PROMPTS
 
     def __init__(self, server: ServerHandle, seconds_per_analysis: float | None = None, seed: int = 0) -> None:
-        if not getattr(server, "is_simulator", False):
-            raise RuntimeError("this exercise reads the simulated server's journal: run it without LLM_COURSE_BASE_URL")
-        self.server, self.seed = server, seed
-        self.key = f"sk-exercise-{uuid.uuid4().hex[:8]}"
-        server.configure(seed=seed)
-        self.client = server.async_client(api_key=self.key)
+        super().__init__(server, seed)
         self.arrived: dict[str, float] = {}
         self.seconds_per_analysis = seconds_per_analysis or by_mode(learner=0.25, test=0.08)
         middling = answer(PROMPTS[len(PROMPTS) // 2], seed)  # 120 words: shorter answers take less, longer more
@@ -95,10 +90,9 @@ class HybridExercise:
                                                   self.seconds_per_analysis))
 
     async def ask(self, prompt: str) -> str:
-        reply = await self.client.chat.completions.create(model=self.server.model,
-                                                          messages=[{"role": "user", "content": prompt}])
+        answered = await super().ask(prompt)
         self.arrived[prompt] = time.time()  # when this prompt's answer was in: for the bound
-        return reply.choices[0].message.content
+        return answered
 
     async def check(self, pipeline: Pipeline, make_pool: Callable[[], Any], cpus: int | None = None) -> CheckReport:
         """Run `pipeline` once on a pool from `make_pool()` and say what is right and what is wrong."""
@@ -120,7 +114,7 @@ class HybridExercise:
             wall = time.perf_counter() - started
         finally:
             close_pool(pool)
-        journal = [entry for entry in self.server.requests(since=since) if entry["key"] == self.key]
+        journal = self.journal(since)
         arrivals = [self.arrived.get(prompt, since) - since for prompt in PROMPTS]
         judge(report, results, journal, self.seed, wall, arrivals, cpus, self.analyse.effort)
         return report
