@@ -30,6 +30,7 @@ class Backlog:
 
     @property
     def peak(self) -> int:
+        """The most items that waited at once."""
         return max(waiting for _, waiting in self.points)
 
 

@@ -55,17 +55,22 @@ def connect(base_url: str, model: str, api_key: str, everyone: Barrier | None = 
         everyone.wait(timeout=300)
 
 
-def ask(prompt: str) -> str:
-    """One chat completion with this worker's client (run `connect` first, as the initializer)."""
+def ask(prompt: str, api_key: str | None = None) -> str:
+    """One chat completion with this worker's client (run `connect` first, as the initializer).
+
+    `api_key` replaces the client's key for this call: on the simulator, the key picks the
+    request's random stream, so a lesson can give each prompt the same latency in every way it runs.
+    """
     if _client is None:
         raise RuntimeError("this worker has no client: start the pool with initializer=connect")
-    reply = _client.chat.completions.create(model=_model, messages=[{"role": "user", "content": prompt}])
+    client = _client if api_key is None else _client.with_options(api_key=api_key)
+    reply = client.chat.completions.create(model=_model, messages=[{"role": "user", "content": prompt}])
     return reply.choices[0].message.content
 
 
-def ask_then_analyse(prompt: str, analyse: Callable[[str], T]) -> T:
+def ask_then_analyse(prompt: str, analyse: Callable[[str], T], api_key: str | None = None) -> T:
     """A whole job in one worker, as a process pool alone does it: wait for the call, then analyse."""
-    return analyse(ask(prompt))
+    return analyse(ask(prompt, api_key))
 
 
 def send_errors_to(path: str) -> None:

@@ -105,6 +105,19 @@ def score_answer(text: str, effort: int = 1) -> AnswerScore:
     )
 
 
+OPENING = 400  # characters
+
+
+def score_opening(text: str, effort: int = 1) -> AnswerScore:
+    """`score_answer` on the first 400 characters only: the same cost for every answer.
+
+    Like a model that reads a fixed number of tokens and cuts the rest (embedding models do), so
+    a long answer costs no more to analyse than a short one. Lesson 05 uses it to separate how
+    long an answer takes to arrive from how long it takes to analyse.
+    """
+    return score_answer(text[:OPENING], effort)
+
+
 
 class TimedRun(NamedTuple):
     """When and where a piece of work ran: enough to draw it on a timeline from another process."""

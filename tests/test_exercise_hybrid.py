@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
 
@@ -37,6 +38,27 @@ def test_the_solution_passes(exercise) -> None:
 def test_a_thread_pool_is_named_and_nothing_runs(exercise) -> None:
     report = check(exercise, pipeline, lambda: ThreadPoolExecutor(2))
     assert report.problems == [report.problems[0]] and "ThreadPoolExecutor of 2 threads" in report.problems[0]
+
+
+def test_a_pool_of_one_worker_is_too_slow_for_two_cpus(server) -> None:
+    heavier = HybridExercise(server, seconds_per_analysis=0.2)  # 2.4 s of analysis: one CPU cannot keep up
+    report = asyncio.run(heavier.check(pipeline, lambda: make_pool_of(1), cpus=2))
+    timing = report.lines[-1][1]
+    assert "more than 1.3× the bound" in timing or "not a fair test" in timing, str(report)
+
+
+def test_a_multiprocessing_pool_is_named_not_crashed_on(exercise) -> None:
+    report = check(exercise, pipeline, lambda: multiprocessing.get_context("spawn").Pool(2))
+    assert report.problems == [report.problems[0]] and "concurrent.futures executor" in report.problems[0]
+
+
+def test_a_forking_pool_is_named(exercise) -> None:
+    report = check(exercise, pipeline, lambda: ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")))
+    assert report.problems == [report.problems[0]] and "forks its workers" in report.problems[0]
+
+
+def make_pool_of(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def test_gathering_every_answer_first_leaves_the_pool_idle(exercise) -> None:

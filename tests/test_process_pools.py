@@ -117,7 +117,7 @@ def test_a_worker_calls_the_simulated_server_through_its_initializer() -> None:
             started = len(multiprocessing.active_children())  # both: a task ran, so both passed the barrier
             replies = list(pool.map(process_workers.ask, ["Explain AI in 20 words"]))
             counted = pool.submit(process_workers.ask_then_analyse, "Explain AI in 20 words",
-                                  process_workers.count_words).result()
+                                  process_workers.count_words, "sk-test-prompt-1").result()
         assert started == 2 and replies == [answer("Explain AI in 20 words", 0)]
         assert counted == len(answer("Explain AI in 20 words", 0).split())
-        assert [entry["key"] for entry in server.requests()] == ["sk-test-worker"] * 2
+        assert [entry["key"] for entry in server.requests()] == ["sk-test-worker", "sk-test-prompt-1"]

@@ -6,7 +6,8 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from helpers import workloads
-from helpers.workloads import AnswerScore, c_hash_work, python_busy_work, score_answer, units_for_seconds
+from helpers.workloads import (AnswerScore, c_hash_work, python_busy_work, score_answer, score_opening,
+                               units_for_seconds)
 
 ANSWER = "Threads share memory. Processes do not share memory! Do threads share the GIL? Yes."
 
@@ -68,3 +69,10 @@ def test_timed_work_reports_its_process_and_times_from_a_spawned_worker() -> Non
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         run = pool.submit(timed_python_work, 2).result()
     assert run.pid != os.getpid() and run.start <= run.end and run.result == python_busy_work(2)
+
+
+def test_score_opening_reads_only_the_first_400_characters() -> None:
+    long_answer = "One short sentence here. " * 40  # 1000 characters
+    assert score_opening(long_answer) == score_answer(long_answer[:400])
+    assert score_opening(long_answer) != score_answer(long_answer)
+    assert score_opening(ANSWER, effort=2) == score_answer(ANSWER)  # a short answer is read whole

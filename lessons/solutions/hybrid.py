@@ -25,4 +25,6 @@ async def pipeline(prompts: Sequence[str], ask: Callable[[str], Awaitable[str]],
         answer = await ask(prompt)
         return await loop.run_in_executor(pool, analyse, answer)  # the loop serves other calls meanwhile
 
-    return await asyncio.gather(*(call_then_analyse(prompt) for prompt in prompts))  # gather keeps input order
+    async with asyncio.TaskGroup() as group:  # if one call fails, the others are cancelled, not left running
+        tasks = [group.create_task(call_then_analyse(prompt)) for prompt in prompts]
+    return [task.result() for task in tasks]  # in the prompts' order
