@@ -5,10 +5,11 @@ measured. The verdict is one printed line with the numbers. When the claim does 
 learner gets a warning that explains (often: this machine has 1 CPU, so no parallel speed-up
 can appear); under test (LLM_COURSE_MODE=test) it raises, so a broken lesson fails CI.
 
-A timing claim that fails first asks whether the machine is being paused right now (pauses.py):
-on a host that stops this machine for most of each second, wall times compare luck, not code.
-Then the claim is reported as not a fair test, with the share of time paused, and does not raise.
-Counted claims (requests in flight, updates lost) never depend on that, so they always raise.
+A timing claim that fails first asks whether the machine was free for it (pauses.py): on a host
+that stops this machine for most of each second, or while other programs keep its CPUs busy, wall
+times compare luck, not code. Then the claim is reported as not a fair test, with what was seen,
+and does not raise. Counted claims (requests in flight, updates lost) never depend on that, so
+they always raise.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import NamedTuple
 from helpers.durations import format_ratio, format_seconds
 from helpers.machine import usable_cpus
 from helpers.mode import is_test_mode
-from helpers.pauses import PROBE_SECONDS, paused_share
+from helpers.pauses import PROBE_SECONDS, Interference, interference
 
-# Paused for more than this share of the probe: a failed timing claim was not a fair test.
+# Paused for more than this share of the probe, or other programs using more than this many
+# CPUs' worth: a failed timing claim was not a fair test.
 TOO_PAUSED = 0.25
+TOO_BUSY = 0.5
 
 
 class ClaimFailed(AssertionError):
@@ -33,15 +36,25 @@ class Verdict(NamedTuple):
     message: str
 
 
+def unfair(seen: Interference) -> str:
+    """Why a timing test was not fair, from what a probe saw; "" if it was."""
+    reasons = []
+    if seen.paused > TOO_PAUSED:
+        reasons.append(f"this machine was paused {seen.paused:.0%} of the time (by the host of this virtual machine)")
+    if seen.elsewhere > TOO_BUSY:
+        reasons.append(f"other programs kept {seen.elsewhere:.1f} CPUs busy")
+    if not reasons:
+        return ""
+    return f"in a {PROBE_SECONDS:g}-second probe just now, " + " and ".join(reasons)
+
+
 def report(verdict: Verdict, timing: bool = False) -> Verdict:
     """Print the verdict; under test, a claim that does not hold raises instead.
 
-    A failed `timing` claim raises only if this machine is not being paused right now.
+    A failed `timing` claim raises only if the machine was free for it (see `unfair`).
     """
-    if not verdict.holds and timing and (share := paused_share()) > TOO_PAUSED:
-        verdict = Verdict(False, f"{verdict.message} Not a fair test here: in a {PROBE_SECONDS:g}-second probe just "
-                                 f"now, this machine was paused {share:.0%} of the time (by the host of this virtual "
-                                 "machine or by other programs), so its wall times say little.")
+    if not verdict.holds and timing and (why := unfair(interference())):
+        verdict = Verdict(False, f"{verdict.message} Not a fair test here: {why}, so its wall times say little.")
     elif not verdict.holds and is_test_mode():
         raise ClaimFailed(verdict.message)
     print(("✓ " if verdict.holds else "⚠ ") + verdict.message)

@@ -8,13 +8,18 @@ from helpers import claims
 from helpers.claims import ClaimFailed, expect_at_most, expect_no_speedup, expect_speedup
 from helpers.machine import cgroup_cpu_limit, describe_machine, machine_facts, usable_cpus
 from helpers.mode import MODE_VARIABLE
-from helpers.pauses import paused_share
+from helpers.pauses import Interference, interference, paused_share
+
+
+def seen(paused: float = 0.0, elsewhere: float = 0.0):
+    """A probe that reports this machine paused for a share `paused`, other programs using `elsewhere` CPUs."""
+    return lambda: Interference(paused, elsewhere)
 
 
 @pytest.fixture(autouse=True)
-def a_machine_that_is_not_paused(monkeypatch) -> None:
+def a_machine_that_is_free(monkeypatch) -> None:
     """Claims are judged as on a healthy machine, whatever the one running the tests is doing."""
-    monkeypatch.setattr(claims, "paused_share", lambda: 0.0)
+    monkeypatch.setattr(claims, "interference", seen())
 
 
 def test_cgroup_v2_quota_limits_the_usable_cpus(tmp_path) -> None:
@@ -100,7 +105,7 @@ def test_no_more_than_counts(monkeypatch, capsys) -> None:
 
 def test_a_failed_timing_claim_on_a_paused_machine_is_reported_as_no_fair_test(monkeypatch, capsys) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
-    monkeypatch.setattr(claims, "paused_share", lambda: 0.7)
+    monkeypatch.setattr(claims, "interference", seen(paused=0.7))
     verdict = expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2)  # does not raise
     assert not verdict.holds
     assert "Not a fair test here: in a 1-second probe just now, this machine was paused 70%" in capsys.readouterr().out
@@ -109,16 +114,23 @@ def test_a_failed_timing_claim_on_a_paused_machine_is_reported_as_no_fair_test(m
 
 def test_a_counted_claim_raises_however_paused_the_machine_is(monkeypatch) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
-    monkeypatch.setattr(claims, "paused_share", lambda: 0.9)
+    monkeypatch.setattr(claims, "interference", seen(paused=0.9, elsewhere=2.0))
     with pytest.raises(ClaimFailed):
         claims.expect_no_more_than(11, 10, what="requests in flight")
 
 
 def test_a_little_pause_does_not_excuse_a_timing_claim(monkeypatch) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
-    monkeypatch.setattr(claims, "paused_share", lambda: 0.1)
+    monkeypatch.setattr(claims, "interference", seen(paused=0.1, elsewhere=0.2))
     with pytest.raises(ClaimFailed):
         expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2)
+
+
+def test_a_failed_timing_claim_while_other_programs_use_the_cpus_is_no_fair_test(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(MODE_VARIABLE, "test")
+    monkeypatch.setattr(claims, "interference", seen(elsewhere=0.9))
+    assert not expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2).holds  # does not raise
+    assert "Not a fair test here: in a 1-second probe just now, other programs kept 0.9 CPUs busy" in capsys.readouterr().out
 
 
 class FakeMachine:
@@ -148,3 +160,17 @@ def test_the_probe_measures_the_share_of_a_pause() -> None:
 def test_the_probe_needs_a_positive_duration() -> None:
     with pytest.raises(ValueError, match="positive"):
         paused_share(0)
+
+
+def test_interference_counts_a_busy_program_that_is_not_ours() -> None:
+    """A busy loop in a process this one did not start (the shell that started it has exited)."""
+    import subprocess
+    import sys
+
+    shell = subprocess.run(["sh", "-c", f"'{sys.executable}' -c 'while True: pass' >/dev/null 2>&1 & echo $!"],
+                           capture_output=True, text=True, check=True)
+    stranger = int(shell.stdout.strip())
+    try:
+        assert interference(1.0).elsewhere > 0.6  # about one CPU busy; less if the machine is crowded
+    finally:
+        os.kill(stranger, 9)

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from helpers.claims import TOO_PAUSED
+from helpers.claims import unfair
 from helpers.durations import format_seconds
 from helpers.exercises.journal_checks import max_overlap
 from helpers.exercises.own_key import OwnKeyExercise
@@ -39,7 +39,7 @@ from helpers.hybrid import lower_bound
 from helpers.llm_server.text import answer
 from helpers.machine import usable_cpus
 from helpers.mode import by_mode
-from helpers.pauses import paused_share
+from helpers.pauses import interference
 from helpers.workloads import AnswerScore, score_answer, units_for_seconds
 
 if TYPE_CHECKING:
@@ -192,8 +192,9 @@ def _near_the_bound(report: CheckReport, results: list[Analysis], arrivals: list
                     cpus: int) -> None:
     """Compare the wall time with the best any schedule could do on every CPU this process may use.
 
-    A machine that is being paused (by other programs, or by the host of a virtual machine) makes
-    wall times say little: then a slow run is reported, not counted against the pipeline.
+    A machine that is being paused (by the host of a virtual machine) or kept busy by other
+    programs makes wall times say little: then a slow run is reported, not counted against the
+    pipeline.
     """
     works = [result.cpu_seconds for result in results]
     bound = lower_bound(arrivals, works, cpus)
@@ -203,9 +204,9 @@ def _near_the_bound(report: CheckReport, results: list[Analysis], arrivals: list
                f"{format_seconds(sum(works))} of analysis on {cpus} CPU(s))")
     if wall <= limit:
         report.expect(True, f"{numbers}: within {MARGIN:g}× of it")
-    elif (share := paused_share()) > TOO_PAUSED:
-        report.expect(True, f"{numbers}: slower than {MARGIN:g}× of it, but not a fair test here: this machine was "
-                            f"paused {share:.0%} of a second just now. Run the cell again when it is quieter")
+    elif why := unfair(interference()):
+        report.expect(True, f"{numbers}: slower than {MARGIN:g}× of it, but not a fair test here: {why}. Run the "
+                            "cell again when the machine is quieter")
     else:
         report.expect(False, f"{numbers}: more than {MARGIN:g}× the bound. Are there as many workers as CPUs "
                              f"({cpus})? Does anything wait for all the answers, or run analyses one at a time?")
