@@ -4,11 +4,12 @@ A learner's first contact with a lesson is Run All in JupyterLab, not nbval: wid
 live views must move, and the kernel must come back idle with every cell numbered. This module
 is the plumbing the browser tests share:
 
-* `start_lab` serves copies of the notebooks from a throwaway directory with a throwaway
-  configuration (no token, loopback only, no autosave), so a run never writes to the repository
-  and no setting of the developer's own JupyterLab leaks in;
-* `run_all` drives one notebook in a Playwright page and returns a `RunResult` whose `problems`
-  are plain sentences, empty when the run was clean;
+* `start_lab` serves a directory with a throwaway configuration (no token, loopback only, no
+  autosave), so no setting of the developer's own JupyterLab leaks in; the tests hand it copies
+  of the notebooks, so a run never writes to the repository;
+* `open_notebook` opens one notebook in a Playwright page with a fresh workspace, and `run_all`
+  restarts its kernel and runs every cell, returning a `RunResult` whose `problems` are plain
+  sentences, empty when the run was clean;
 * `leftover_processes` finds processes a kernel started and left behind (the simulated server,
   pool workers), by a marker every one of them inherits in its environment.
 """
@@ -76,11 +77,10 @@ def free_port() -> int:
 
 @dataclass
 class Lab:
-    """A running JupyterLab server and where it serves from."""
+    """A running JupyterLab server, and the marker its kernels inherit."""
 
     process: subprocess.Popen
     url: str
-    root: Path
     marker: str
 
     def api(self, path: str, method: str = "GET") -> Any:
@@ -124,10 +124,10 @@ def start_lab(root: Path, scratch: Path, environment: dict[str, str]) -> Lab:
     ]
     if os.geteuid() == 0:  # JupyterLab refuses root (a container, CI) unless told it may
         command.append("--allow-root")
-    log = open(scratch / "jupyterlab.log", "wb")
-    process = subprocess.Popen(command, cwd=root, env=variables, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    lab = Lab(process, f"http://127.0.0.1:{port}", root, marker)
+    with open(scratch / "jupyterlab.log", "wb") as log:  # the server keeps its own copy of the file
+        process = subprocess.Popen(command, cwd=root, env=variables, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # a group of its own, stopped as a whole
+    lab = Lab(process, f"http://127.0.0.1:{port}", marker)
     deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -268,14 +268,14 @@ def restart_and_run_all(page: Page, lab: Lab, limit_seconds: float) -> tuple[flo
         raise RuntimeError("JupyterLab did not ask to confirm the kernel restart")
     quiet_polls = 0
     while time.monotonic() - started < limit_seconds:
-        time.sleep(1)
+        time.sleep(0.5)
         prompts = page.evaluate("() => [...window.jupyterapp.shell.currentWidget.node"
                                 ".querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim())")
         begun = any(prompt not in ("", "[ ]:") for prompt in prompts)
         running = any("*" in prompt for prompt in prompts)
         quiet = begun and not running and kernel_state(page, lab) == "idle"
         quiet_polls = quiet_polls + 1 if quiet else 0
-        if quiet_polls >= 2:  # idle twice, a second apart: not just between two cells
+        if quiet_polls >= 2:  # idle twice, half a second apart: not just between two cells
             return time.monotonic() - started, True
     return time.monotonic() - started, False
 
