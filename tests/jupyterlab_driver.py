@@ -150,7 +150,7 @@ def stop_lab(lab: Lab) -> None:
         lab.process.wait()
 
 
-def leftover_processes(lab: Lab) -> list[str]:
+def leftover_processes(lab: Lab) -> list[psutil.Process]:
     """Processes other than the server itself that carry the server's marker: kernels' leftovers."""
     found = []
     for process in psutil.process_iter(["pid", "cmdline"]):
@@ -158,10 +158,14 @@ def leftover_processes(lab: Lab) -> list[str]:
             continue
         try:
             if process.environ().get(MARKER_VARIABLE) == lab.marker:
-                found.append(f"pid {process.pid}: {' '.join(process.info['cmdline'] or [])[:120]}")
+                found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+def describe(processes: list[psutil.Process]) -> list[str]:
+    return [f"pid {process.pid}: {' '.join(process.info['cmdline'] or [])[:120]}" for process in processes]
 
 
 class RunResult(NamedTuple):
@@ -216,12 +220,14 @@ CELLS_JS = """(args) => {
 
 
 def open_notebook(page: Page, lab: Lab, path: str) -> None:
-    """Open `path` in a fresh workspace and wait until its kernel is ready, accepting any kernel dialog."""
+    """Open `path` in a fresh workspace until it has a kernel, accepting the kernel JupyterLab offers."""
     page.goto(f"{lab.url}/lab/tree/{urllib.parse.quote(path)}?reset")
+    # Either the notebook gets its kernel, or JupyterLab asks which one ("Select Kernel").
     page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=STARTUP_LIMIT_SECONDS * 1000)
-    accept_dialog(page, timeout_seconds=2)  # "Select Kernel", when the notebook names none we have
+        "() => document.querySelector('.jp-Dialog')"
+        " || window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel",
+        timeout=STARTUP_LIMIT_SECONDS * 1000)
+    accept_dialog(page, timeout_seconds=0.1)
 
 
 def wait_for_idle_kernel(page: Page) -> None:

@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 
 from jupyterlab_driver import (
-    WIDGET_MIME, Lab, RunResult, chromium_path, launch_chromium, leftover_processes, open_notebook, run_all,
-    start_lab, stop_lab,
+    WIDGET_MIME, Lab, RunResult, chromium_path, describe, launch_chromium, leftover_processes, open_notebook,
+    run_all, start_lab, stop_lab,
 )
 from notebook_hygiene import REPOSITORY
 
@@ -87,7 +87,7 @@ def page(browser: Browser, lab: Lab) -> Iterator[Page]:
     deadline = time.monotonic() + SHUTDOWN_LIMIT_SECONDS
     while (left := leftover_processes(lab)) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert left == [], f"still running {SHUTDOWN_LIMIT_SECONDS} s after the kernels were shut down: {left}"
+    assert left == [], f"still running {SHUTDOWN_LIMIT_SECONDS} s after the kernels were shut down: {describe(left)}"
 
 
 def committed_widget_outputs(notebook: Path) -> int:
@@ -161,3 +161,19 @@ def test_a_broken_notebook_fails_the_run(fixture: str, expected: list[str], page
     result = run_all(page, lab, FIXTURE_LIMIT_SECONDS, screenshot_to=ARTIFACTS / "fixtures" / f"{Path(fixture).stem}.png")
     for problem in expected:
         assert any(problem in found for found in result.problems), result.problems
+
+
+def test_a_process_left_behind_by_a_kernel_is_found(browser: Browser, lab: Lab) -> None:
+    """The leak check of every test above, shown to catch a leak: a fixture starts a process of its
+    own session, which survives its kernel. Not the `page` fixture: that one would fail on it."""
+    context = browser.new_context()
+    page = context.new_page()
+    open_notebook(page, lab, "fixtures/leaves_a_process.ipynb")
+    assert run_all(page, lab, FIXTURE_LIMIT_SECONDS).problems == []
+    context.close()
+    lab.shut_down_kernels()
+    time.sleep(2)  # what the kernel would have taken to stop its children, had it had any to stop
+    left = leftover_processes(lab)
+    for process in left:
+        process.kill()
+    assert any("time.sleep(600)" in line for line in describe(left)), describe(left)
