@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 import psutil
 from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -244,7 +245,7 @@ def accept_dialog(page: Page, timeout_seconds: float) -> bool:
     button = page.locator(".jp-Dialog .jp-mod-accept")
     try:
         button.wait_for(timeout=timeout_seconds * 1000)
-    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: no dialog came
+    except PlaywrightTimeout:
         return False
     button.click()
     return True
@@ -287,6 +288,7 @@ def restart_and_run_all(page: Page, lab: Lab, limit_seconds: float) -> tuple[flo
 
 
 def cell_problems(cells: list[dict[str, Any]]) -> list[str]:
+    """What CELLS_JS found, as sentences that name the cell by its position and first line."""
     problems = []
     for position, cell in enumerate(cells, start=1):
         where = f"code cell {position} ({cell['source']!r})"
