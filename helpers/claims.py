@@ -115,11 +115,3 @@ def expect_no_speedup(baseline: float, other: float, *, what: str, at_most: floa
         return report(Verdict(True, f"{numbers}: no real gain (at most {format_ratio(at_most)} expected)"))
     return report(Verdict(False, f"{numbers}, expected no gain above {format_ratio(at_most)}."), timing=True)
 
-
-def expect_speedup_at_most(baseline: float, other: float, *, at_most: float, what: str, because: str) -> Verdict:
-    """Claim that `other` is at most `at_most` times faster than `baseline`, `because` of a bound (a rate limit)."""
-    speedup = baseline / other
-    numbers = f"{what}: {format_seconds(baseline)} → {format_seconds(other)}, speed-up {format_ratio(speedup)}"
-    if speedup <= at_most:
-        return report(Verdict(True, f"{numbers}: at most {format_ratio(at_most)}, {because}"))
-    return report(Verdict(False, f"{numbers}, expected at most {format_ratio(at_most)}, {because}."), timing=True)
