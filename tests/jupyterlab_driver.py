@@ -142,13 +142,18 @@ def start_lab(root: Path, scratch: Path, environment: dict[str, str]) -> Lab:
     raise RuntimeError(f"JupyterLab did not answer within {STARTUP_LIMIT_SECONDS} s")
 
 
-def stop_lab(lab: Lab) -> None:
-    os.killpg(lab.process.pid, signal.SIGTERM)
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, and everything it started: politely, then not."""
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        lab.process.wait(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        os.killpg(lab.process.pid, signal.SIGKILL)
-        lab.process.wait()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def stop_lab(lab: Lab) -> None:
+    stop_process_group(lab.process)
 
 
 def leftover_processes(lab: Lab) -> list[psutil.Process]:

@@ -2,8 +2,6 @@
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -11,17 +9,12 @@ import urllib.request
 
 import pytest
 
+from jupyterlab_driver import free_port, stop_process_group
 from notebook_hygiene import REPOSITORY
 
 pytestmark = pytest.mark.lab
 
 STARTUP_LIMIT_SECONDS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -62,9 +55,4 @@ def test_make_lab_serves_jupyterlab_and_the_python3_kernel(tmp_path) -> None:
         status, body = get(f"http://127.0.0.1:{port}/api/kernelspecs")
         assert status == 200 and "python3" in json.loads(body)["kernelspecs"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server)

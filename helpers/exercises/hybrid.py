@@ -33,7 +33,7 @@ from helpers.claims import unfair
 from helpers.durations import format_seconds
 from helpers.exercises.journal_checks import max_overlap
 from helpers.exercises.own_key import OwnKeyExercise
-from helpers.exercises.process_pool import close_pool, describe_pool
+from helpers.exercises.process_pool import Scorer, close_pool, describe_pool
 from helpers.exercises.report import CheckReport
 from helpers.hybrid import lower_bound
 from helpers.llm_server.text import answer
@@ -63,15 +63,12 @@ class Analysis(NamedTuple):
     cpu_seconds: float
 
 
-class Analyser:
-    """`score_answer(text, effort)`, reporting its process and timing: a picklable object."""
-
-    def __init__(self, effort: int) -> None:
-        self.effort = effort
+class Analyser(Scorer):
+    """Lesson 04's picklable `Scorer`, also reporting the process that ran it and when."""
 
     def __call__(self, text: str) -> Analysis:
         started, cpu_started = time.time(), time.process_time()
-        score = score_answer(text, self.effort)
+        score = super().__call__(text)
         return Analysis(score, os.getpid(), started, time.process_time() - cpu_started)
 
 
