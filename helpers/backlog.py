@@ -36,13 +36,13 @@ class Backlog:
 
 def plot_backlogs(backlogs: Mapping[str, Backlog], title: str = "") -> Figure:
     """One step line per queue: items waiting against seconds since the run started."""
-    figure, ax = plt.subplots(figsize=(7, 3))
+    figure, ax = plt.subplots(figsize=(8.5, 3))
     for name, backlog in backlogs.items():
         seconds, waiting = zip(*backlog.points)
         ax.step(seconds, waiting, where="post", label=f"{name}: at most {backlog.peak} waiting")
     ax.set(xlabel="seconds since the run started", ylabel="answers waiting", title=title)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # answers come whole
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside the axes, never over a line
     ax.grid(alpha=0.3)
     figure.tight_layout()
     return figure
