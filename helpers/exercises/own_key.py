@@ -11,6 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+import httpx
+import openai
+
 if TYPE_CHECKING:
     from helpers.llm_server.launcher import ServerHandle
 
@@ -24,7 +27,12 @@ class OwnKeyExercise:
         self.server, self.seed = server, seed
         self.key = f"sk-exercise-{uuid.uuid4().hex[:8]}"
         server.configure(seed=seed)  # the answers the check expects depend on the seed
-        self.client = server.async_client(api_key=self.key)
+        # No idle connections kept between calls: re-running the exercise's cell drops this object,
+        # and connections left to the garbage collector can make the lesson's later calls hang until
+        # their timeout (CPython issue 88968). A new loopback connection per call costs well under 1 ms.
+        one_connection_per_call = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        self.client = server.async_client(api_key=self.key,
+                                          http_client=openai.DefaultAsyncHttpxClient(limits=one_connection_per_call))
 
     async def ask(self, prompt: str) -> str:
         reply = await self.client.chat.completions.create(model=self.server.model,
