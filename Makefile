@@ -41,5 +41,11 @@ notebooks: setup
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
 		notebooks/*.ipynb
 
+# Benchmarks of the simulated server (bench/README.md): three to four minutes, both CPUs busy.
+# Its load generator, wrk, is a C program from the system's packages, not from pip.
+bench: setup
+	@command -v wrk >/dev/null || { echo "make bench needs wrk, a load generator written in C: apt-get install wrk (Debian/Ubuntu)"; exit 1; }
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache

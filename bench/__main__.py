@@ -1,0 +1,144 @@
+"""`python -m bench` (or `make bench`): run every benchmark, check the targets, write the results.
+
+Three parts, each with servers of its own, started fresh so one part's leftovers (a long
+journal, a grown heap) do not weigh on the next:
+1. throughput and latency error: wrk against our server and the reference, 0.5 s latency;
+2. streaming: many streams at once from our server, 50 tokens/s each;
+3. the `openai` client: 100 and 1000 concurrent calls, 1 s latency, two transports, both servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import resource
+import time
+from datetime import datetime, timezone
+from importlib.metadata import version
+
+from bench import report, streams
+from bench.openai_clients import TRANSPORTS, ClientRun, makespan
+from bench.reference_server import start_reference
+from bench.servers import start_ours, time_scale_for_latency
+from bench.streams import StreamRun, measure_streams, next_streams, stream_bracket
+from bench.targets import SHARE_OF_REFERENCE, Target, check
+from bench.throughput import Comparison, compare, load
+from bench.wrk import wrk_version
+from helpers.machine import machine_facts
+
+LATENCY = 0.5  # seconds, for the throughput part
+CONNECTIONS = tuple(SHARE_OF_REFERENCE)  # 1000 and 3000
+WRK_SECONDS = 10
+WARM_UP_SECONDS = 3
+ROUNDS = 2  # each server's measurement is the best of this many, taking turns with the other server
+STREAMS = (100, 200, 500)
+# Then look for where the rate falls below 95 %: double the streams until it does, then halve the gap.
+EXTRA_STREAM_RUNS = 3
+CLIENT_LATENCY = 1.0
+CLIENT_CALLS = (100, 1000)
+# Our server gets one slot per connection or stream: nothing queues, as nothing does in the reference.
+CAPACITY = max(*CONNECTIONS, streams.MOST_STREAMS, *CLIENT_CALLS)
+# Every connection is an open file in the server and in its client; keep some for everything else.
+OPEN_FILES = CAPACITY + 1024
+
+
+def raise_open_file_limit(needed: int) -> None:
+    """Let this process, and the servers and wrk it starts (they inherit the limit), open `needed` files."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise SystemExit(f"The benchmark needs {needed} open files; this shell allows {hard} (ulimit -Hn).")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+def throughput() -> list[Comparison]:
+    print(f"1. throughput: wrk, {LATENCY} s latency, connections {CONNECTIONS}, best of {ROUNDS} × {WRK_SECONDS} s")
+    with start_reference(LATENCY) as reference, start_ours(time_scale_for_latency(LATENCY), CAPACITY) as ours:
+        for server in (reference, ours):
+            load(server, max(CONNECTIONS), WARM_UP_SECONDS)
+        comparisons = []
+        for connections in CONNECTIONS:
+            comparison = compare(reference, ours, LATENCY, connections, WRK_SECONDS, ROUNDS)
+            print(f"   {connections} connections: reference {comparison.reference.per_second:.0f} req/s, "
+                  f"ours {comparison.ours.per_second:.0f} req/s (ideal {comparison.ideal_per_second:.0f})")
+            comparisons.append(comparison)
+    return comparisons
+
+
+def streaming() -> tuple[list[StreamRun], tuple[int | None, int | None]]:
+    print(f"2. streaming: {streams.TOKENS_PER_SECOND} tokens/s per stream, streams {STREAMS}")
+    runs: list[StreamRun] = []
+    with start_ours(streams.TIME_SCALE, CAPACITY) as ours:
+
+        def measure(count: int) -> None:
+            run = asyncio.run(measure_streams(ours, count))
+            print(f"   {count} streams: {run.delivered_per_second:.0f} tokens/s, {run.ratio:.1%} of the ideal "
+                  f"(CPU server {run.server_cpu:.2f}, client {run.client_cpu:.2f}"
+                  f"{', client-bound' if run.client_bound else ''})")
+            runs.append(run)
+
+        for count in STREAMS:
+            measure(count)
+        for _ in range(EXTRA_STREAM_RUNS):
+            if (count := next_streams(runs)) is None:
+                break
+            measure(count)
+    return sorted(runs), stream_bracket(runs)
+
+
+def openai_client() -> list[ClientRun]:
+    print(f"3. openai client: {CLIENT_CALLS} concurrent calls, {CLIENT_LATENCY} s latency, transports {TRANSPORTS}")
+    runs = []
+    with (start_reference(CLIENT_LATENCY) as reference,
+          start_ours(time_scale_for_latency(CLIENT_LATENCY), CAPACITY) as ours):
+        for name, server in (("reference", reference), ("ours", ours)):
+            for calls in CLIENT_CALLS:
+                best = {transport: float("inf") for transport in TRANSPORTS}
+                for _ in range(ROUNDS):  # taking turns, as in throughput.compare
+                    for transport in TRANSPORTS:
+                        best[transport] = min(best[transport], asyncio.run(makespan(server, transport, calls)))
+                for transport, seconds in best.items():
+                    print(f"   {name}, {calls} calls, {transport}: {seconds:.2f} s")
+                    runs.append(ClientRun(name, transport, calls, CLIENT_LATENCY, seconds))
+    return runs
+
+
+def machine() -> dict:
+    facts = machine_facts()
+    return {"usable_cpus": facts.usable_cpus, "machine_cpus": facts.machine_cpus, "python": facts.python,
+            "platform": platform.platform(), "wrk": wrk_version(), "aiohttp": version("aiohttp"),
+            "openai": version("openai")}
+
+
+def settings() -> dict:
+    return {"latency_s": LATENCY, "connections": CONNECTIONS, "wrk_seconds": WRK_SECONDS,
+            "warm_up_seconds": WARM_UP_SECONDS, "rounds": ROUNDS, "capacity": CAPACITY,
+            "tokens_per_second": streams.TOKENS_PER_SECOND, "tokens_per_stream": streams.TOKENS_PER_STREAM,
+            "client_latency_s": CLIENT_LATENCY}
+
+
+def print_targets(targets: list[Target]) -> None:
+    print("targets:")
+    for target in targets:
+        print("  ", target.line())
+
+
+def main() -> None:
+    raise_open_file_limit(OPEN_FILES)
+    started, clock = datetime.now(timezone.utc).astimezone(), time.perf_counter()
+    comparisons = throughput()
+    stream_runs, below_95_between = streaming()
+    clients = openai_client()
+    targets = check(comparisons)
+    print_targets(targets)
+    results = report.record(started=started, seconds=time.perf_counter() - clock, machine=machine(),
+                            settings=settings(), comparisons=comparisons, streams=stream_runs,
+                            below_95_between=below_95_between, clients=clients, targets=targets)
+    print(f"results: {report.write(results, started)}; tables: {report.README}")
+    missed = sum(not target.passed for target in targets)
+    if missed:
+        raise SystemExit(f"{missed} of {len(targets)} targets missed")
+
+
+if __name__ == "__main__":
+    main()
