@@ -5,7 +5,13 @@ Our simulated server is an aiohttp application too. Against this one, on the sam
 work per request costs, not what aiohttp or the machine costs. The answer is small and in
 OpenAI's shape, so the official `openai` client can call it like any other server.
 
+It also notes how late each answer's wait ended, as our server's journal does (end − start −
+latency, answered requests only): with a thousand sleeps ending at once on one event loop, even
+this server is late, and the benchmark reports by how much next to our server's figure. One
+float appended per answer is all the bookkeeping, so the reference stays bare.
+
     python -m bench.reference_server --latency 0.5 --port 0      # prints READY <url> once listening
+    GET /bench/latency-errors, POST /bench/reset                 # the seconds late so far; forget them
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 
 from aiohttp import web
 
@@ -32,12 +39,25 @@ ANSWER = {
 
 
 def create_app(latency: float) -> web.Application:
+    latency_errors: list[float] = []  # seconds beyond `latency`, one per answered request since the last reset
+
     async def chat_completions(request: web.Request) -> web.Response:
-        await asyncio.sleep(latency)
+        start = time.monotonic()
+        await asyncio.sleep(latency)  # a client that hangs up cancels this: no answer, no entry, as in our journal
+        latency_errors.append(time.monotonic() - start - latency)
         return web.json_response(ANSWER)
+
+    async def get_latency_errors(request: web.Request) -> web.Response:
+        return web.json_response(latency_errors)
+
+    async def reset(request: web.Request) -> web.Response:
+        latency_errors.clear()
+        return web.json_response({})
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_get("/bench/latency-errors", get_latency_errors)
+    app.router.add_post("/bench/reset", reset)
     return app
 
 
@@ -49,11 +69,26 @@ async def serve(latency: float, port: int) -> None:
     await asyncio.Event().wait()
 
 
-def start_reference(latency: float) -> ServerHandle:
-    """Run the reference in a child process, as `start_server` runs ours, and return when it listens.
+class ReferenceHandle(ServerHandle):
+    """The running reference: `stop`, `base_url` and the clients work as for our server.
 
-    The handle's `stop`, `base_url` and clients work as for our server; it has no journal or settings.
+    It has no journal, settings or stats (`requests`, `settings`, `configure`, `stats` are our
+    server's alone); what it keeps is its latency errors, which `reset` forgets.
     """
+
+    is_simulator = False
+
+    def latency_errors(self) -> list[float]:
+        """Seconds each answered request waited beyond the latency, since the start or the last `reset`."""
+        return self._call("/bench/latency-errors")
+
+    def reset(self) -> None:
+        """Forget the latency errors noted so far, so the next `latency_errors` covers one run."""
+        self._call("/bench/reset", {})
+
+
+def start_reference(latency: float) -> ReferenceHandle:
+    """Run the reference in a child process, as `start_server` runs ours, and return when it listens."""
     command = [sys.executable, "-m", "bench.reference_server", "--latency", str(latency), "--port", "0",
                "--watch-parent"]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -63,7 +98,7 @@ def start_reference(latency: float) -> ServerHandle:
         process.kill()
         process.wait()
         raise RuntimeError(f"the reference server did not start (exit code {process.poll()}): {line.strip()!r}")
-    return ServerHandle(process, base_url=line.split()[1], model=PRESET)
+    return ReferenceHandle(process, base_url=line.split()[1], model=PRESET)
 
 
 def main() -> None:

@@ -33,7 +33,8 @@ def comparison_record(comparison: Comparison) -> dict:
             "reference": server_record(comparison.reference), "ours": server_record(comparison.ours),
             "ours_vs_reference": ours / reference, "ours_vs_ideal": ours / ideal,
             "reference_vs_ideal": reference / ideal,
-            "ours_latency_error_ms": spread_ms(comparison.latency_errors)._asdict()}
+            "ours_latency_error_ms": spread_ms(comparison.ours_latency_errors)._asdict(),
+            "reference_latency_error_ms": spread_ms(comparison.reference_latency_errors)._asdict()}
 
 
 def stream_record(run: StreamRun) -> dict:
@@ -74,28 +75,36 @@ def where_streams_fall_short(between: list[int | None]) -> str:
     return f"The delivered rate falls below 95 % of the ideal between {passing} and {failing} streams."
 
 
+def spread_cell(spread: dict | None) -> str:
+    """A latency error's p50 / p99 / max; "–" for a results file from before the reference measured its own."""
+    return "–" if spread is None else f"{spread['p50']:.1f} / {spread['p99']:.1f} / {spread['max']:.1f} ms"
+
+
 def tables(results: dict, path: str) -> str:
     """The README's tables, in Markdown, from a results record."""
     machine, settings = results["machine"], results["settings"]
     lines = [f"Run of {results['date']} (`{path}`, {results['duration_s']:.0f} s): {machine['usable_cpus']} CPUs, "
              f"{machine['python']}, wrk {machine['wrk']}, aiohttp {machine['aiohttp']}, openai {machine['openai']}.",
              "", "| target | measured | required | |", "|---|---|---|---|"]
-    for target in (Target(*(record[name] for name in Target._fields)) for record in results["targets"]):
-        lines.append(f"| {target.what} | {target.measured:.3g}{target.unit} | {target.requirement()} "
+    # An older file's target lacks the fields added since (the reference's figure): they keep their defaults.
+    for target in (Target(**{name: record[name] for name in Target._fields if name in record})
+                   for record in results["targets"]):
+        lines.append(f"| {target.what} | {target.figures()} | {target.requirement()} "
                      f"| {'✓' if target.passed else '✗'} |")
     lines += ["", f"Throughput with wrk, {settings['latency_s']} s latency, best of {settings['rounds']} runs of "
               f"{settings['wrk_seconds']} s each (CPU: share of one core used by each server's process, and by wrk "
               "in the busier of its two runs):", "",
               "| connections | ideal req/s | reference req/s | ours req/s | ours / reference | ours / ideal "
-              "| CPU reference / ours / wrk | ours' latency error p50 / p99 / max |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| CPU reference / ours / wrk | reference's latency error p50 / p99 / max "
+              "| ours' latency error p50 / p99 / max |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in results["throughput"]:
-        error = row["ours_latency_error_ms"]
         lines.append(f"| {row['connections']} | {row['ideal_per_second']:.0f} | {row['reference']['per_second']:.0f} "
                      f"| {row['ours']['per_second']:.0f} | {row['ours_vs_reference']:.3f} | {row['ours_vs_ideal']:.3f} "
                      f"| {row['reference']['server_cpu']:.2f} / {row['ours']['server_cpu']:.2f} / "
                      f"{max(row['reference']['wrk_cpu'], row['ours']['wrk_cpu']):.2f} "
-                     f"| {error['p50']:.1f} / {error['p99']:.1f} / {error['max']:.1f} ms |")
+                     f"| {spread_cell(row.get('reference_latency_error_ms'))} "
+                     f"| {spread_cell(row['ours_latency_error_ms'])} |")
     lines += ["", f"Streaming from our server, {settings['tokens_per_second']} tokens/s per stream:", "",
               "| streams | ideal tokens/s | delivered tokens/s | share of ideal | CPU server / client |",
               "|---|---|---|---|---|"]

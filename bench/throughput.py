@@ -3,8 +3,10 @@
 wrk keeps C connections open; each sends its next request as soon as its answer arrives. With
 a latency of L seconds no server can answer more than C / L requests per second: the ideal.
 Both servers run the same test, taking turns, and each keeps its best run, so a slow spell of
-the machine falls on both rather than deciding the comparison. Our server also says, in its
-journal, how much longer than L each answer took to produce (start of generation to end).
+the machine falls on both rather than deciding the comparison. Each server also says how much
+longer than L each answer took to produce: ours in its journal (start of generation to end), the
+reference by timing its one sleep. The reference's figure is what the event loop alone costs
+under the same load: the least a server on one asyncio event loop could reach on this machine.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import statistics
 from typing import NamedTuple
 
 from bench.cpu import CpuShare, finished_children_cpu_seconds
+from bench.reference_server import ReferenceHandle
 from bench.servers import ONE_TOKEN_REQUEST
 from bench.wrk import WrkResult, run_wrk
 from helpers.llm_server import ServerHandle
@@ -37,7 +40,8 @@ class Comparison(NamedTuple):
     latency: float
     reference: ServerRun
     ours: ServerRun
-    latency_errors: list[float]  # ours, seconds, every answered request of every round
+    ours_latency_errors: list[float]  # seconds, every answered request of every round
+    reference_latency_errors: list[float]  # the same, measured by the reference around its sleep
 
     @property
     def ideal_per_second(self) -> float:
@@ -54,6 +58,7 @@ class Spread(NamedTuple):
 
 
 def spread_ms(seconds: list[float]) -> Spread:
+    """p50, p99 and max; one function for ours and the reference's latency errors, so the two compare."""
     cuts = statistics.quantiles(seconds, n=100, method="inclusive")  # cuts[k - 1] is the k-th percentile
     return Spread(len(seconds), cuts[49] * 1000, cuts[98] * 1000, max(seconds) * 1000)
 
@@ -75,14 +80,17 @@ def better(best: ServerRun | None, run: ServerRun) -> ServerRun:
     return run if best is None or run.per_second > best.per_second else best
 
 
-def compare(reference: ServerHandle, ours: ServerHandle, latency: float, connections: int, seconds: int,
+def compare(reference: ReferenceHandle, ours: ServerHandle, latency: float, connections: int, seconds: int,
             rounds: int) -> Comparison:
-    """Load the reference, then ours, `rounds` times; keep each one's best run and all our latency errors."""
+    """Load the reference, then ours, `rounds` times; keep each one's best run and the latency errors of all runs."""
     best_reference = best_ours = None
-    errors: list[float] = []
+    reference_errors: list[float] = []
+    ours_errors: list[float] = []
     for _ in range(rounds):
+        reference.reset()  # each server then holds this run's latency errors only, not the warm-up's
         best_reference = better(best_reference, load(reference, connections, seconds))
-        ours.reset()  # the journal then holds this run only
+        reference_errors += reference.latency_errors()
+        ours.reset()
         best_ours = better(best_ours, load(ours, connections, seconds))
-        errors += latency_errors(ours.requests(), latency)
-    return Comparison(connections, latency, best_reference, best_ours, errors)
+        ours_errors += latency_errors(ours.requests(), latency)
+    return Comparison(connections, latency, best_reference, best_ours, ours_errors, reference_errors)

@@ -1,13 +1,18 @@
-"""The benchmark's own logic on made-up figures: no wrk, no server, no load (`make bench` runs the real thing)."""
+"""The benchmark's own logic on made-up figures: no wrk, no load (`make bench` runs the real thing).
+
+One test starts the reference server for a few requests, to see it note one latency error per answer.
+"""
 
 import json
 import re
+import urllib.request
 from datetime import datetime
 
 import pytest
 
 from bench import report, streams, throughput
 from bench.openai_clients import ClientRun
+from bench.reference_server import start_reference
 from bench.servers import time_scale_for_latency, time_scale_for_token_rate
 from bench.streams import StreamRun, is_token_event, next_streams, steady_window, stream_bracket
 from bench.targets import Target, check
@@ -77,21 +82,47 @@ def test_the_servers_take_turns_each_keeps_its_best_run_and_every_latency_error_
         def requests(self) -> list[dict]:
             return self.journal
 
-    reference, ours = object(), FakeOurs()
+    class FakeReference:
+        def __init__(self) -> None:
+            self.errors = [9.9]  # left from the warm-up: a reset before each run forgets it
+
+        def reset(self) -> None:
+            self.errors = []
+
+        def latency_errors(self) -> list[float]:
+            return self.errors
+
+    reference, ours = FakeReference(), FakeOurs()
     order, runs = [], iter([1700, 1600, 1800, 1500])  # reference, ours, reference, ours (requests in 10 s)
 
     def fake_load(server, connections: int, seconds: int) -> ServerRun:
         order.append("reference" if server is reference else "ours")
         if server is ours:
             ours.journal = [{"status": 200, "start": 0.0, "end": 0.5 + len(order) / 1000}]
+        else:
+            reference.errors.append(len(order) / 1000)
         return ServerRun(wrk_result(next(runs)), 0.5, 0.1)
 
     monkeypatch.setattr(throughput, "load", fake_load)
     comparison = throughput.compare(reference, ours, 0.5, 1000, 10, rounds=2)
     assert order == ["reference", "ours", "reference", "ours"]
     assert comparison.reference.per_second == 180 and comparison.ours.per_second == 160
-    assert comparison.latency_errors == pytest.approx([0.002, 0.004])  # both of ours' runs, not just the best
+    assert comparison.ours_latency_errors == pytest.approx([0.002, 0.004])  # both of ours' runs, not just the best
+    assert comparison.reference_latency_errors == pytest.approx([0.001, 0.003])  # both runs, not the warm-up
     assert comparison.ideal_per_second == 2000
+
+
+def test_the_reference_notes_one_latency_error_per_answer_and_forgets_them_on_reset() -> None:
+    latency = 0.01
+    with start_reference(latency) as reference:
+        for _ in range(3):
+            request = urllib.request.Request(reference.base_url + "/chat/completions", data=b"{}", method="POST")
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert json.load(response)["object"] == "chat.completion"
+        errors = reference.latency_errors()
+        assert len(errors) == 3 and all(-0.001 < error < 1.0 for error in errors)  # late, perhaps, never early
+        reference.reset()
+        assert reference.latency_errors() == []
 
 
 def test_targets_pass_at_their_bounds_and_fail_beyond_them() -> None:
@@ -106,13 +137,21 @@ def test_targets_pass_at_their_bounds_and_fail_beyond_them() -> None:
 
 def test_the_issue_s_four_targets_from_two_comparisons() -> None:
     at_1000 = Comparison(1000, 0.5, ServerRun(wrk_result(18000), 0.3, 0.1), ServerRun(wrk_result(17500), 0.8, 0.1),
-                         [0.001] * 90 + [0.2] * 10)
+                         [0.001] * 90 + [0.2] * 10, [0.001] * 99 + [0.05])
     at_3000 = Comparison(3000, 0.5, ServerRun(wrk_result(40000), 0.8, 0.1), ServerRun(wrk_result(26000), 1.0, 0.1),
-                         [0.3])
+                         [0.3], [0.1])
     targets = check([at_1000, at_3000])
     assert [(t.measured, t.passed) for t in targets] == [
         (pytest.approx(17500 / 18000), True), (pytest.approx(26000 / 40000), False),
-        (pytest.approx(1750 / 2000), False), (pytest.approx(spread_ms(at_1000.latency_errors).p99), False)]
+        (pytest.approx(1750 / 2000), False), (pytest.approx(spread_ms(at_1000.ours_latency_errors).p99), False)]
+    assert [t.reference for t in targets[:3]] == [None] * 3  # the ratios hold the reference already
+    assert targets[3].reference == pytest.approx(spread_ms(at_1000.reference_latency_errors).p99)
+
+
+def test_the_latency_error_target_shows_the_reference_beside_ours_and_still_checks_ours_alone() -> None:
+    target = Target("p99", 61.6, 5.0, False, " ms", reference=53.1)
+    assert target.line() == "✗ p99: 61.6 ms (reference 53.1 ms) (target ≤ 5 ms)"
+    assert Target("p99", 4.0, 5.0, False, " ms", reference=53.1).passed
 
 
 def test_time_scales_give_the_benchmark_s_latency_and_token_rate() -> None:
@@ -164,7 +203,7 @@ def test_a_busy_client_beside_an_idle_server_is_the_bottleneck_not_beside_a_busy
 
 def sample_results() -> dict:
     at_1000 = Comparison(1000, 0.5, ServerRun(wrk_result(18000), 0.3, 0.1), ServerRun(wrk_result(17500), 0.8, 0.1),
-                         [0.001] * 100)
+                         [0.001] * 100, [0.002] * 100)
     targets = check([at_1000])
     return report.record(
         started=datetime(2025, 11, 23, 21, 40), seconds=180.0,
@@ -180,10 +219,23 @@ def test_the_record_is_json_and_the_tables_show_its_figures() -> None:
     text = report.tables(results, "bench/results/2025-11-23T2140.json")
     assert "| ours / reference at 1000 connections | 0.972× | ≥ 0.95× | ✓ |" in text
     assert "| ours / ideal at 1000 connections | 0.875× | ≥ 0.9× | ✗ |" in text
-    assert "| 1000 | 2000 | 1800 | 1750 | 0.972 | 0.875 | 0.30 / 0.80 / 0.10 | 1.0 / 1.0 / 1.0 ms |" in text
+    assert ("| 1000 | 2000 | 1800 | 1750 | 0.972 | 0.875 | 0.30 / 0.80 / 0.10 | 2.0 / 2.0 / 2.0 ms "
+            "| 1.0 / 1.0 / 1.0 ms |") in text
+    assert "| ours, latency error p99 at 1000 connections | 1 ms (reference 2 ms) | ≤ 5 ms | ✓ |" in text
     assert "| 500 | 25000 | 22500 | 90.0% | 0.80 / 0.95 (client-bound) |" in text
     assert "between 100 and 500 streams" in text
     assert "| reference | aiohttp | 1000 | 2.90 s | 2.90 |" in text
+
+
+def test_a_results_file_from_before_the_reference_timed_itself_still_makes_tables() -> None:
+    results = json.loads(json.dumps(sample_results()))
+    for row in results["throughput"]:
+        del row["reference_latency_error_ms"]
+    for target in results["targets"]:
+        del target["reference"]
+    text = report.tables(results, "bench/results/2025-11-23T2140.json")
+    assert "| 0.30 / 0.80 / 0.10 | – | 1.0 / 1.0 / 1.0 ms |" in text
+    assert "| ours, latency error p99 at 1000 connections | 1 ms | ≤ 5 ms | ✓ |" in text
 
 
 def test_where_streams_fall_short_says_so_at_either_end() -> None:
