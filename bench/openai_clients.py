@@ -42,8 +42,8 @@ async def makespan(server: ServerHandle, transport: str, calls: int) -> float:
 
     No retries: a failed call fails the benchmark instead of silently adding its retry's time.
     """
-    async with openai.AsyncOpenAI(base_url=server.base_url, api_key=BENCH_KEY, timeout=60, max_retries=0,
-                                  http_client=http_client(transport)) as client:
+    async with server.async_client(api_key=BENCH_KEY, timeout=60, max_retries=0,
+                                   http_client=http_client(transport)) as client:
         started = time.perf_counter()
         await asyncio.gather(*(client.chat.completions.create(**ONE_TOKEN_REQUEST) for _ in range(calls)))
         return time.perf_counter() - started
