@@ -8,7 +8,8 @@ can appear); under test (LLM_COURSE_MODE=test) it raises, so a broken lesson fai
 A timing claim that fails first asks whether the machine was free for it (pauses.py): on a host
 that stops this machine for most of each second, or while other programs keep its CPUs busy, wall
 times compare luck, not code. Then the claim is reported as not a fair test, with what was seen,
-and does not raise. Counted claims (requests in flight, updates lost) never depend on that, so
+and does not raise. A parallel claim can bring its own evidence instead: the pieces of work it
+timed, which show whether they had full-speed CPUs at that very moment (slowdowns.py). Counted claims (requests in flight, updates lost) never depend on that, so
 they always raise.
 """
 
@@ -20,6 +21,7 @@ from helpers.durations import format_ratio, format_seconds
 from helpers.machine import usable_cpus
 from helpers.mode import is_test_mode
 from helpers.pauses import PROBE_SECONDS, Interference, interference
+from helpers.slowdowns import Slowdown, why_slowed
 
 # Paused for more than this share of the probe, or other programs using more than this many
 # CPUs' worth: a failed timing claim was not a fair test.
@@ -48,12 +50,13 @@ def unfair(seen: Interference) -> str:
     return f"in a {PROBE_SECONDS:g}-second probe just now, " + " and ".join(reasons)
 
 
-def report(verdict: Verdict, timing: bool = False) -> Verdict:
+def report(verdict: Verdict, timing: bool = False, seen_unfair: str = "") -> Verdict:
     """Print the verdict; under test, a claim that does not hold raises instead.
 
-    A failed `timing` claim raises only if the machine was free for it (see `unfair`).
+    A failed `timing` claim raises only if the machine was free for it: `seen_unfair` says why it
+    was not, when the measurement itself showed it; otherwise a probe looks now (see `unfair`).
     """
-    if not verdict.holds and timing and (why := unfair(interference())):
+    if not verdict.holds and timing and (why := seen_unfair or unfair(interference())):
         verdict = Verdict(False, f"{verdict.message} Not a fair test here: {why}, so its wall times say little.")
     elif not verdict.holds and is_test_mode():
         raise ClaimFailed(verdict.message)
@@ -62,11 +65,13 @@ def report(verdict: Verdict, timing: bool = False) -> Verdict:
 
 
 def expect_speedup(baseline: float, improved: float, *, at_least: float, what: str,
-                   needs_cpus: int = 1, cpus: int | None = None) -> Verdict:
+                   needs_cpus: int = 1, cpus: int | None = None, slowdown: Slowdown | None = None) -> Verdict:
     """Claim that `improved` is at least `at_least` times faster than `baseline` (both in seconds).
 
     `needs_cpus` says how many CPUs the effect needs (a parallel speed-up of 2× needs 2): with
-    fewer, the claim is reported as impossible here, explained, and never raises.
+    fewer, the claim is reported as impossible here, explained, and never raises. A parallel
+    claim passes the `slowdown` of its pieces (slowdowns.py): if they ran slowed, a shortfall
+    is reported as not a fair test.
     """
     if baseline <= 0 or improved <= 0:
         raise ValueError(f"times must be positive seconds, got {baseline!r} and {improved!r}")
@@ -80,7 +85,8 @@ def expect_speedup(baseline: float, improved: float, *, at_least: float, what: s
     if speedup >= at_least:
         return report(Verdict(True, f"{numbers} (expected at least {format_ratio(at_least)})"))
     return report(Verdict(False, f"{numbers}, expected at least {format_ratio(at_least)} with {cpus} CPUs. "
-                                 "Another program may be using the CPUs: run the cell again."), timing=True)
+                                 "Another program may be using the CPUs: run the cell again."), timing=True,
+                  seen_unfair=why_slowed(slowdown) if slowdown else "")
 
 
 def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:

@@ -120,16 +120,18 @@ def score_opening(text: str, effort: int = 1) -> AnswerScore:
 
 
 class TimedRun(NamedTuple):
-    """When and where a piece of work ran: enough to draw it on a timeline from another process."""
+    """When and where a piece of work ran: enough to draw it on a timeline from another process,
+    and to tell afterwards whether it had a CPU to itself (see `slowdowns.py`)."""
 
     start: float  # Unix time, the clock every process shares
     end: float
     pid: int
     result: object
+    cpu_seconds: float  # time it was on a CPU: less than end - start when the CPU was given to others
 
 
 def timed_python_work(units: int) -> TimedRun:
     """Run `python_busy_work` and say when and in which process: a pool worker sends this back."""
-    start = time.time()
+    start, on_cpu = time.time(), time.thread_time()
     result = python_busy_work(units)
-    return TimedRun(start, time.time(), os.getpid(), result)
+    return TimedRun(start, time.time(), os.getpid(), result, time.thread_time() - on_cpu)

@@ -69,6 +69,7 @@ def test_timed_work_reports_its_process_and_times_from_a_spawned_worker() -> Non
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         run = pool.submit(timed_python_work, 2).result()
     assert run.pid != os.getpid() and run.start <= run.end and run.result == python_busy_work(2)
+    assert 0 < run.cpu_seconds <= run.end - run.start + 0.01  # on a CPU at most all of its wall time
 
 
 def test_score_opening_reads_only_the_first_400_characters() -> None:
