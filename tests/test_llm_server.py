@@ -22,7 +22,7 @@ from helpers.llm_server.headers import duration
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.launcher import arguments
 from helpers.llm_server.limits import ROOM, UNSET_MAX_TOKENS_ESTIMATE, Bucket, RateLimiter, organization_of, token_cost
-from helpers.llm_server.text import answer, count_tokens
+from helpers.llm_server.text import answer, count_tokens, tokens_of
 from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
@@ -83,6 +83,25 @@ def test_text_is_deterministic_for_seed_and_messages() -> None:
     assert answer("Describe neural networks", seed=1) == answer("Describe neural networks", seed=1)
     assert answer("Describe neural networks", seed=1) != answer("Describe neural networks", seed=2)
     assert "qubit" in answer("Summarize quantum computing", seed=0)
+
+
+def test_the_first_tokens_of_an_answer_are_the_start_of_all_of_them() -> None:
+    """The server splits only as many tokens as a request may receive (plus one, to tell it was cut)."""
+    whole = tokens_of(answer("Explain AI in 50 words", seed=3))
+    assert len(whole) > 50 and "".join(whole) == answer("Explain AI in 50 words", seed=3)
+    assert [tokens_of("".join(whole), at_most=k) for k in (0, 1, 7, 500)] == [[], whole[:1], whole[:7], whole]
+
+
+def test_a_keys_faults_follow_a_change_of_configuration(fresh) -> None:
+    """Each key's faults are worked out once per configuration: a change must still reach a key already seen."""
+    fresh.configure(preset="instant")
+    client = fresh.client(api_key="sk-changing", max_retries=0)
+    assert client.chat.completions.create(model="instant", messages=PROMPT).choices
+    fresh.configure(key_faults={"sk-changing": {"error_rate": 1.0}})
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="instant", messages=PROMPT)
+    fresh.configure(key_faults={})
+    assert client.chat.completions.create(model="instant", messages=PROMPT).choices
 
 
 def test_responses_embeddings_and_models(fresh) -> None:

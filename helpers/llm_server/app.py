@@ -13,8 +13,8 @@ import asyncio
 import hashlib
 import json
 import math
+import random
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -33,6 +33,9 @@ from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.limits import ROOM, RateLimiter, token_cost
 
 MAX_BODY_BYTES = 1024 * 1024
+# Request ids need only differ, not be secret: one generator seeded once by the OS is about ten
+# times cheaper than uuid4, which asks the OS for fresh randomness on every request.
+ID_SOURCE = random.Random()
 EMBEDDING_DIMENSIONS = 64
 
 
@@ -47,9 +50,16 @@ class Simulator:
     def apply(self, config: SimConfig) -> None:
         config.check()
         self.config = config
+        self.faults: dict[str, Faults] = {}  # each key's, worked out once per configuration
         self.slots = asyncio.Semaphore(config.capacity)  # asyncio's semaphore wakes waiters in FIFO order
         self.limiter = RateLimiter(rpm=config.rpm, tpm=config.tpm, shared_rpm=config.shared_rpm,
                                    shared_tpm=config.shared_tpm, time_scale=config.time_scale)
+
+    def faults_for(self, key: str) -> Faults:
+        """This key's faults: the same until the configuration changes, so kept, not rebuilt per request."""
+        if key not in self.faults:
+            self.faults[key] = self.config.faults_for(key)
+        return self.faults[key]
 
     def next_sequence_number(self, key: str) -> int:
         return next(self.sequence.setdefault(key, count()))
@@ -74,6 +84,10 @@ class Ask(NamedTuple):
 
 
 # --- helpers for handlers -------------------------------------------------------------------
+
+def request_id(prefix: str) -> str:
+    return f"{prefix}-{ID_SOURCE.getrandbits(96):024x}"
+
 
 def api_key(request: web.Request, simulator: Simulator) -> str:
     header = request.headers.get("Authorization", "")
@@ -134,9 +148,14 @@ def admit(simulator: Simulator, entry: Entry, faults: Faults, tokens: int, heade
 
 
 async def sleep_until(deadline: float) -> None:
-    """Sleep to an absolute loop time, so small errors do not add up over many tokens."""
+    """Sleep to an absolute loop time, so small errors do not add up over many tokens.
+
+    A deadline already past returns at once: `asyncio.sleep(0)` would send the request to the
+    back of the loop's queue, behind every callback due, and under load make it later still.
+    """
     loop = asyncio.get_running_loop()
-    await asyncio.sleep(max(0.0, deadline - loop.time()))
+    if (wait := deadline - loop.time()) > 0:
+        await asyncio.sleep(wait)
 
 
 async def until_the_client_leaves() -> None:
@@ -157,8 +176,10 @@ def cut(answer: str, max_tokens: int | None, stops: list[str]) -> tuple[list[str
     for stop in stops:
         if stop and stop in answer:
             answer = answer[: answer.index(stop)]
-    pieces = text.tokens_of(answer)
-    if max_tokens is not None and len(pieces) > max_tokens:
+    if max_tokens is None:
+        return text.tokens_of(answer), "stop"
+    pieces = text.tokens_of(answer, at_most=max_tokens + 1)  # one more says whether the answer was longer
+    if len(pieces) > max_tokens:
         return pieces[:max_tokens], "length"
     return pieces, "stop"
 
@@ -175,10 +196,10 @@ async def generate(request: web.Request, simulator: Simulator, key: str, body: d
     ask = read_chat(body)
     retries = request.headers.get("x-stainless-retry-count", "0")
     entry = simulator.journal.add(Entry(
-        id=f"chatcmpl-{uuid.uuid4().hex[:24]}", key=key, model=ask.model, stream=ask.stream,
+        id=request_id("chatcmpl"), key=key, model=ask.model, stream=ask.stream,
         retry_count=int(retries) if retries.isdigit() else 0, tokens_in=text.count_tokens(ask.prompt)))
     rng = request_rng(simulator.config.seed, key, simulator.next_sequence_number(key))
-    faults = simulator.config.faults_for(key)
+    faults = simulator.faults_for(key)
     headers = {"x-request-id": entry.id}
     try:
         admit(simulator, entry, faults, token_cost(entry.tokens_in, ask.max_tokens, ask.n), headers)
@@ -296,10 +317,10 @@ async def embeddings(request: web.Request) -> web.Response:
         raise bad_request("input must be a non-empty string or a non-empty array of non-empty strings.", "input")
     model = str(body.get("model") or "sim-embedding")
     tokens = sum(text.count_tokens(i) for i in inputs)
-    entry = simulator.journal.add(Entry(id=f"emb-{uuid.uuid4().hex[:24]}", key=key, model=model, stream=False,
+    entry = simulator.journal.add(Entry(id=request_id("emb"), key=key, model=model, stream=False,
                                         retry_count=0, tokens_in=tokens))
     headers = {"x-request-id": entry.id}
-    admit(simulator, entry, simulator.config.faults_for(key), tokens, headers)
+    admit(simulator, entry, simulator.faults_for(key), tokens, headers)
     data = []
     for index, item in enumerate(inputs):
         raw = hashlib.sha512(item.encode()).digest()

@@ -1,7 +1,7 @@
 """Deterministic answers that read like answers, and the token-counting rule.
 
 No model, no download: sentences about the prompt's topic are drawn from a small built-in
-corpus with a random stream seeded by (seed, messages). "in 50 words" and "a haiku" set the
+corpus in an order set by a hash of (seed, messages). "in 50 words" and "a haiku" set the
 length roughly. Tokens are counted offline with one documented rule: every word and every
 punctuation mark is one token (real tokenisers give a similar count for English prose).
 """
@@ -9,10 +9,11 @@ punctuation mark is one token (real tokenisers give a similar count for English 
 from __future__ import annotations
 
 import hashlib
-import random
 import re
+from itertools import islice
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
+PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")  # a token with the spaces before it
 
 CORPUS: dict[str, list[str]] = {
     "concurrency": [
@@ -69,6 +70,7 @@ TOPIC_WORDS = {
     "reinforcement": ("reinforcement", "reward", "agent"),
 }
 DEFAULT_WORDS = 60
+WORDS_IN = {sentence: len(sentence.split()) for sentences in CORPUS.values() for sentence in sentences}
 
 
 def count_tokens(text: str) -> int:
@@ -76,9 +78,14 @@ def count_tokens(text: str) -> int:
     return len(TOKEN.findall(text))
 
 
-def tokens_of(text: str) -> list[str]:
-    """Split an answer into the pieces a stream sends, keeping the spaces so they join back exactly."""
-    return re.findall(r"\s*(?:\w+|[^\w\s])", text)
+def tokens_of(text: str, at_most: int | None = None) -> list[str]:
+    """Split an answer into the pieces a stream sends, keeping the spaces so they join back exactly.
+
+    With `at_most`, only the first pieces: a request for one token then costs one match, not the
+    seventy of a whole answer (the server answers thousands of such requests a second in `make bench`).
+    """
+    pieces = PIECE.finditer(text)
+    return [piece.group() for piece in (pieces if at_most is None else islice(pieces, at_most))]
 
 
 def topic_of(prompt: str) -> str:
@@ -98,16 +105,25 @@ def wanted_words(prompt: str) -> int:
     return DEFAULT_WORDS
 
 
+def shuffled(sentences: list[str], digest: bytes) -> list[str]:
+    """The sentences in an order that only `digest` decides: each is ranked by the hash of both.
+
+    A seeded `random.Random` would do the same, but setting up its 2.5 kB of state costs more than
+    the rest of an answer, and the server builds thousands of answers a second under load.
+    """
+    return sorted(sentences, key=lambda sentence: hashlib.sha256(digest + sentence.encode()).digest())
+
+
 def answer(prompt: str, seed: int | None, choice: int = 0) -> str:
     """An answer of about the wanted length on the prompt's topic, the same for the same inputs."""
-    digest = hashlib.sha256(f"{seed}:{choice}:{prompt}".encode()).hexdigest()
-    rng = random.Random(digest)
-    sentences = rng.sample(CORPUS[topic_of(prompt)], k=len(CORPUS[topic_of(prompt)]))  # a shuffled copy
-    words: list[str] = []
+    digest = hashlib.sha256(f"{seed}:{choice}:{prompt}".encode()).digest()
+    sentences = shuffled(CORPUS[topic_of(prompt)], digest)
+    wanted = wanted_words(prompt)
     picked: list[str] = []
-    while len(words) < wanted_words(prompt):  # cycle through the shuffled sentences: no early repeats
+    words = 0
+    while words < wanted:  # cycle through the shuffled sentences: no early repeats
         sentence = sentences[len(picked) % len(sentences)]
         picked.append(sentence)
-        words += sentence.split()
+        words += WORDS_IN[sentence]
     separator = "\n" if "haiku" in prompt.lower() else " "
     return separator.join(picked)
