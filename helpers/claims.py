@@ -8,9 +8,9 @@ can appear); under test (LLM_COURSE_MODE=test) it raises, so a broken lesson fai
 A timing claim that fails first asks whether the machine was free for it (pauses.py): on a host
 that stops this machine for most of each second, or while other programs keep its CPUs busy, wall
 times compare luck, not code. Then the claim is reported as not a fair test, with what was seen,
-and does not raise. A parallel claim can bring its own evidence instead: the pieces of work it
-timed, which show whether they had full-speed CPUs at that very moment (slowdowns.py). Counted claims (requests in flight, updates lost) never depend on that, so
-they always raise.
+and does not raise. A parallel claim can bring its own evidence instead: how much slower than
+full speed the CPUs ran its pieces of work at that very moment (slowdowns.py). Counted claims
+(requests in flight, updates lost) never depend on that, so they always raise.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from helpers.durations import format_ratio, format_seconds
 from helpers.machine import usable_cpus
 from helpers.mode import is_test_mode
 from helpers.pauses import PROBE_SECONDS, Interference, interference
-from helpers.slowdowns import Slowdown, why_slowed
+from helpers.slowdowns import slowed_cpus
+
+RUN_AGAIN = "Another program may be using the CPUs: run the cell again."
 
 # Paused for more than this share of the probe, or other programs using more than this many
 # CPUs' worth: a failed timing claim was not a fair test.
@@ -55,23 +57,29 @@ def report(verdict: Verdict, timing: bool = False, seen_unfair: str = "") -> Ver
 
     A failed `timing` claim raises only if the machine was free for it: `seen_unfair` says why it
     was not, when the measurement itself showed it; otherwise a probe looks now (see `unfair`).
+    If it was free, the learner is asked to run the cell again.
     """
-    if not verdict.holds and timing and (why := seen_unfair or unfair(interference())):
+    if verdict.holds:
+        print(f"✓ {verdict.message}")
+        return verdict
+    if timing and (why := seen_unfair or unfair(interference())):
         verdict = Verdict(False, f"{verdict.message} Not a fair test here: {why}, so its wall times say little.")
-    elif not verdict.holds and is_test_mode():
+    elif is_test_mode():
         raise ClaimFailed(verdict.message)
-    print(("✓ " if verdict.holds else "⚠ ") + verdict.message)
+    elif timing:
+        verdict = Verdict(False, f"{verdict.message} {RUN_AGAIN}")
+    print(f"⚠ {verdict.message}")
     return verdict
 
 
 def expect_speedup(baseline: float, improved: float, *, at_least: float, what: str,
-                   needs_cpus: int = 1, cpus: int | None = None, slowdown: Slowdown | None = None) -> Verdict:
+                   needs_cpus: int = 1, cpus: int | None = None, cpu_slowdown: float | None = None) -> Verdict:
     """Claim that `improved` is at least `at_least` times faster than `baseline` (both in seconds).
 
     `needs_cpus` says how many CPUs the effect needs (a parallel speed-up of 2× needs 2): with
     fewer, the claim is reported as impossible here, explained, and never raises. A parallel
-    claim passes the `slowdown` of its pieces (slowdowns.py): if they ran slowed, a shortfall
-    is reported as not a fair test.
+    claim may pass how much slower than full speed the CPUs ran its pieces (`slowdowns.cpu_slowdown`):
+    a shortfall is then not a fair test if, at full speed, the speed-up would have been enough.
     """
     if baseline <= 0 or improved <= 0:
         raise ValueError(f"times must be positive seconds, got {baseline!r} and {improved!r}")
@@ -84,9 +92,9 @@ def expect_speedup(baseline: float, improved: float, *, at_least: float, what: s
                                     f"{format_ratio(at_least)}."))
     if speedup >= at_least:
         return report(Verdict(True, f"{numbers} (expected at least {format_ratio(at_least)})"))
-    return report(Verdict(False, f"{numbers}, expected at least {format_ratio(at_least)} with {cpus} CPUs. "
-                                 "Another program may be using the CPUs: run the cell again."), timing=True,
-                  seen_unfair=why_slowed(slowdown) if slowdown else "")
+    slowed = cpu_slowdown is not None and speedup * cpu_slowdown >= at_least
+    return report(Verdict(False, f"{numbers}, expected at least {format_ratio(at_least)} with {cpus} CPUs."),
+                  timing=True, seen_unfair=slowed_cpus(cpu_slowdown, speedup) if slowed else "")
 
 
 def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
@@ -94,8 +102,7 @@ def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
     numbers = f"{what}: {format_seconds(measured)}"
     if measured <= limit:
         return report(Verdict(True, f"{numbers} (at most {format_seconds(limit)})"))
-    return report(Verdict(False, f"{numbers}, expected at most {format_seconds(limit)}. "
-                                 "Another program may be using the CPUs: run the cell again."), timing=True)
+    return report(Verdict(False, f"{numbers}, expected at most {format_seconds(limit)}."), timing=True)
 
 
 def expect_at_least(measured: float, minimum: float, *, what: str) -> Verdict:
