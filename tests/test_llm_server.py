@@ -92,6 +92,18 @@ def test_the_first_tokens_of_an_answer_are_the_start_of_all_of_them() -> None:
     assert [tokens_of("".join(whole), at_most=k) for k in (0, 1, 7, 500)] == [[], whole[:1], whole[:7], whole]
 
 
+def test_an_answer_of_exactly_max_tokens_is_complete_and_one_more_is_cut() -> None:
+    from helpers.llm_server.app import cut
+
+    whole = answer("Write a haiku about robots", seed=0)
+    count = len(tokens_of(whole))
+    assert cut(whole, count, []) == (tokens_of(whole), "stop")
+    assert cut(whole, count - 1, []) == (tokens_of(whole)[:-1], "length")
+    assert cut(whole, None, []) == (tokens_of(whole), "stop")
+    first_word = tokens_of(whole)[0]
+    assert cut(whole, 1, [first_word]) == ([], "stop")  # a stop sequence cuts before max_tokens does
+
+
 def test_a_keys_faults_follow_a_change_of_configuration(fresh) -> None:
     """Each key's faults are worked out once per configuration: a change must still reach a key already seen."""
     fresh.configure(preset="instant")

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import math
+import os
 import random
 import time
 from collections.abc import AsyncIterator
@@ -33,9 +34,11 @@ from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.limits import ROOM, RateLimiter, token_cost
 
 MAX_BODY_BYTES = 1024 * 1024
-# Request ids need only differ, not be secret: one generator seeded once by the OS is about ten
-# times cheaper than uuid4, which asks the OS for fresh randomness on every request.
+# Request ids need only differ, not be secret: one generator seeded once by the OS is several
+# times cheaper than uuid4, which asks the OS for fresh randomness on every request. A forked
+# child (a server started with fork) reseeds its own, or it would repeat its parent's ids.
 ID_SOURCE = random.Random()
+os.register_at_fork(after_in_child=ID_SOURCE.seed)
 EMBEDDING_DIMENSIONS = 64
 
 
@@ -50,16 +53,15 @@ class Simulator:
     def apply(self, config: SimConfig) -> None:
         config.check()
         self.config = config
-        self.faults: dict[str, Faults] = {}  # each key's, worked out once per configuration
+        # Faults worked out once per configuration, not per request: keys with their own, and the rest
+        self.key_faults = {key: config.faults_for(key) for key in config.key_faults}
+        self.default_faults = Faults.of(config)
         self.slots = asyncio.Semaphore(config.capacity)  # asyncio's semaphore wakes waiters in FIFO order
         self.limiter = RateLimiter(rpm=config.rpm, tpm=config.tpm, shared_rpm=config.shared_rpm,
                                    shared_tpm=config.shared_tpm, time_scale=config.time_scale)
 
     def faults_for(self, key: str) -> Faults:
-        """This key's faults: the same until the configuration changes, so kept, not rebuilt per request."""
-        if key not in self.faults:
-            self.faults[key] = self.config.faults_for(key)
-        return self.faults[key]
+        return self.key_faults.get(key, self.default_faults)
 
     def next_sequence_number(self, key: str) -> int:
         return next(self.sequence.setdefault(key, count()))
@@ -86,6 +88,7 @@ class Ask(NamedTuple):
 # --- helpers for handlers -------------------------------------------------------------------
 
 def request_id(prefix: str) -> str:
+    """A new id for a request, as OpenAI's look: `chatcmpl-` and 24 hex digits."""
     return f"{prefix}-{ID_SOURCE.getrandbits(96):024x}"
 
 
@@ -152,6 +155,8 @@ async def sleep_until(deadline: float) -> None:
 
     A deadline already past returns at once: `asyncio.sleep(0)` would send the request to the
     back of the loop's queue, behind every callback due, and under load make it later still.
+    The price: a stream with no time between tokens (the `instant` preset, time_scale 0) is sent
+    in one go, without letting other requests run in between.
     """
     loop = asyncio.get_running_loop()
     if (wait := deadline - loop.time()) > 0:

@@ -81,8 +81,8 @@ def count_tokens(text: str) -> int:
 def tokens_of(text: str, at_most: int | None = None) -> list[str]:
     """Split an answer into the pieces a stream sends, keeping the spaces so they join back exactly.
 
-    With `at_most`, only the first pieces: a request for one token then costs one match, not the
-    seventy of a whole answer (the server answers thousands of such requests a second in `make bench`).
+    With `at_most`, only the first pieces: a request for one token then costs two matches (the
+    second says there was more), not the seventy of a whole answer (the server answers thousands of such requests a second in `make bench`).
     """
     pieces = PIECE.finditer(text)
     return [piece.group() for piece in (pieces if at_most is None else islice(pieces, at_most))]
