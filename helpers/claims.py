@@ -52,12 +52,12 @@ def unfair(seen: Interference) -> str:
     return f"in a {PROBE_SECONDS:g}-second probe just now, " + " and ".join(reasons)
 
 
-def report(verdict: Verdict, timing: bool = False, seen_unfair: str = "") -> Verdict:
+def report(verdict: Verdict, timing: bool = False, seen_unfair: str = "", hint: str = "") -> Verdict:
     """Print the verdict; under test, a claim that does not hold raises instead.
 
     A failed `timing` claim raises only if the machine was free for it: `seen_unfair` says why it
     was not, when the measurement itself showed it; otherwise a probe looks now (see `unfair`).
-    If it was free, the learner is asked to run the cell again.
+    If it was free, a learner reads the `hint` (what to try) after the numbers.
     """
     if verdict.holds:
         print(f"✓ {verdict.message}")
@@ -66,8 +66,8 @@ def report(verdict: Verdict, timing: bool = False, seen_unfair: str = "") -> Ver
         verdict = Verdict(False, f"{verdict.message} Not a fair test here: {why}, so its wall times say little.")
     elif is_test_mode():
         raise ClaimFailed(verdict.message)
-    elif timing:
-        verdict = Verdict(False, f"{verdict.message} {RUN_AGAIN}")
+    elif hint:
+        verdict = Verdict(False, f"{verdict.message} {hint}")
     print(f"⚠ {verdict.message}")
     return verdict
 
@@ -94,7 +94,7 @@ def expect_speedup(baseline: float, improved: float, *, at_least: float, what: s
         return report(Verdict(True, f"{numbers} (expected at least {format_ratio(at_least)})"))
     slowed = cpu_slowdown is not None and speedup * cpu_slowdown >= at_least
     return report(Verdict(False, f"{numbers}, expected at least {format_ratio(at_least)} with {cpus} CPUs."),
-                  timing=True, seen_unfair=slowed_cpus(cpu_slowdown, speedup) if slowed else "")
+                  timing=True, seen_unfair=slowed_cpus(cpu_slowdown, speedup) if slowed else "", hint=RUN_AGAIN)
 
 
 def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
@@ -102,7 +102,8 @@ def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
     numbers = f"{what}: {format_seconds(measured)}"
     if measured <= limit:
         return report(Verdict(True, f"{numbers} (at most {format_seconds(limit)})"))
-    return report(Verdict(False, f"{numbers}, expected at most {format_seconds(limit)}."), timing=True)
+    return report(Verdict(False, f"{numbers}, expected at most {format_seconds(limit)}."), timing=True,
+                  hint=RUN_AGAIN)
 
 
 def expect_at_least(measured: float, minimum: float, *, what: str) -> Verdict:

@@ -121,7 +121,7 @@ def score_opening(text: str, effort: int = 1) -> AnswerScore:
 
 class TimedRun(NamedTuple):
     """When and where a piece of work ran: enough to draw it on a timeline from another process,
-    and to tell afterwards whether it had a CPU to itself (see `slowdowns.py`)."""
+    and, from its CPU time, to tell afterwards how fast its CPU ran it (see `slowdowns.py`)."""
 
     start: float  # Unix time, the clock every process shares
     end: float

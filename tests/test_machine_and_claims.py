@@ -104,6 +104,14 @@ def test_a_failed_timing_claim_on_a_paused_machine_is_reported_as_no_fair_test(m
     assert not expect_at_most(2.0, 1.0, what="lag").holds and not expect_no_speedup(2.0, 1.0, what="y").holds
 
 
+def test_a_learner_is_asked_to_run_again_only_where_another_program_could_explain_it(monkeypatch, capsys) -> None:
+    monkeypatch.delenv(MODE_VARIABLE, raising=False)
+    expect_at_most(2.0, 1.0, what="lag")
+    expect_no_speedup(2.0, 1.0, what="y")  # a surprising gain is not another program's doing
+    too_slow, too_fast = capsys.readouterr().out.splitlines()
+    assert too_slow.endswith(claims.RUN_AGAIN) and too_fast.endswith("expected no gain above 1.3×.")
+
+
 def test_a_counted_claim_raises_however_paused_the_machine_is(monkeypatch) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
     monkeypatch.setattr(claims, "interference", seen(paused=0.9, elsewhere=2.0))

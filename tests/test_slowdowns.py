@@ -1,6 +1,5 @@
 """Reading from the pieces of a parallel run whether their CPUs ran at full speed (helpers/slowdowns.py)."""
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest

@@ -13,7 +13,7 @@ import re
 from itertools import islice
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
-PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")  # a token with the spaces before it
+PIECE = re.compile(rf"\s*(?:{TOKEN.pattern})")  # a token with the spaces before it: the same counting rule
 
 CORPUS: dict[str, list[str]] = {
     "concurrency": [
@@ -82,7 +82,8 @@ def tokens_of(text: str, at_most: int | None = None) -> list[str]:
     """Split an answer into the pieces a stream sends, keeping the spaces so they join back exactly.
 
     With `at_most`, only the first pieces: a request for one token then costs two matches (the
-    second says there was more), not the seventy of a whole answer (the server answers thousands of such requests a second in `make bench`).
+    second says there was more), not the seventy of a whole answer, and the server answers
+    thousands of such requests a second in `make bench`.
     """
     pieces = PIECE.finditer(text)
     return [piece.group() for piece in (pieces if at_most is None else islice(pieces, at_most))]
