@@ -54,7 +54,10 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
         if rectangles:
             ax.add_collection(PolyCollection(rectangles, facecolors=COLOURS[kind], edgecolors="white",
                                              linewidths=0.5 if len(spans) <= 50 else 0))  # white gaps would hide tiny bars
-    ax.set_xlim(0, max(s.end for s in spans) - origin or 1e-3)
+    wall = max(s.end for s in spans) - origin
+    # Beside charts already drawn on a shared time axis (two ways compared), keep the longest whole.
+    drawn_beside = any(other.collections for other in ax.get_shared_x_axes().get_siblings(ax) if other is not ax)
+    ax.set_xlim(0, max(wall or 1e-3, ax.get_xlim()[1] if drawn_beside else 0.0))
     ax.set_ylim(-0.5, len(lanes) - 0.5)
     if len(lanes) <= MAX_LABELLED_ROWS:
         ax.set_yticks(range(len(lanes)), lanes)
@@ -63,7 +66,6 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("seconds since the first span started")
     ax.set_ylabel("lane" if len(lanes) <= MAX_LABELLED_ROWS else f"{len(lanes)} lanes")
-    wall = max(s.end for s in spans) - origin
     lane_count = f"{len(lanes)} lane{'s' if len(lanes) != 1 else ''}"
     summary = f"wall time {format_seconds(wall)}, {lane_count}, peak {peak_concurrency(spans)} at once"
     ax.set_title(f"{title}\n{summary}" if title else summary)

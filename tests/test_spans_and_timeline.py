@@ -76,3 +76,16 @@ def test_journal_entries_become_queued_and_generating_spans() -> None:
              "tokens_out": 40}
     assert spans_from_journal([entry]) == [Span("queued", "123456", 10.0, 10.5, "queued"),
                                            Span("40 tokens", "123456", 10.5, 12.0, "io")]
+
+
+def test_charts_side_by_side_on_a_shared_time_axis_show_the_longest_whole() -> None:
+    """Lesson 00 draws 1.45 s of one worker beside 0.93 s of two processes: the second must not cut the first."""
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, sharex=True)
+    plot_timeline([Span("a", "one worker", 0.0, 1.45, "cpu")], ax=left)
+    plot_timeline([Span("b", "process", 0.0, 0.93, "cpu")], ax=right)
+    assert left.get_xlim() == right.get_xlim() == (0.0, 1.45)
+    alone = plot_timeline([Span("c", "alone", 0.0, 0.2, "cpu")]).axes[0]
+    assert alone.get_xlim() == (0.0, 0.2)  # a chart of its own fits its spans, not matplotlib's default of 1
+    plt.close("all")
