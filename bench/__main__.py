@@ -13,7 +13,7 @@ import asyncio
 import platform
 import resource
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 from bench import report, streams
@@ -24,7 +24,7 @@ from bench.streams import StreamRun, measure_streams, next_streams, stream_brack
 from bench.targets import SHARE_OF_REFERENCE, Target, check
 from bench.throughput import Comparison, compare, load
 from bench.wrk import wrk_version
-from helpers.machine import machine_facts
+from helpers.claims.machine import machine_facts
 
 LATENCY = 0.5  # seconds, for the throughput part
 CONNECTIONS = tuple(SHARE_OF_REFERENCE)  # 1000 and 3000
@@ -125,7 +125,7 @@ def print_targets(targets: list[Target]) -> None:
 
 def main() -> None:
     raise_open_file_limit(OPEN_FILES)
-    started, clock = datetime.now(timezone.utc).astimezone(), time.perf_counter()
+    started, clock = datetime.now(UTC).astimezone(), time.perf_counter()
     comparisons = throughput()
     stream_runs, below_95_between = streaming()
     clients = openai_client()

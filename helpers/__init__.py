@@ -1,4 +1,13 @@
 """Helpers for the course: the simulated LLM server, timing instruments and live widgets.
 
-Learners read this package too. Each module does one thing and says why in its docstring.
+Learners read this package too. Each subpackage holds one concern, each module does one thing
+and says why in its docstring:
+
+    llm_server/   the simulated, OpenAI-compatible LLM server: start it, configure it, read its journal
+    measuring/    record what happened and when: spans, stopwatches, samplers, recorded clients and pools
+    drawing/      show it: timelines (static and live), the experiment panel, streamed answers, formats
+    claims/       what this machine allows (CPUs, GIL, start method, pauses) and the checks of every claim
+    workloads/    the lessons' work and patterns: CPU work, threads, process pools, hybrid, serving, sweeps
+    exercises/    the automatic checks behind each notebook's exercises
+    mode.py       which of the three modes runs (learner, test, real endpoint) and the sizes that follow
 """

@@ -27,10 +27,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from jupyterlab_driver import (
-    WIDGET_MIME, Lab, RunResult, chromium_path, describe, launch_chromium, leftover_processes, open_notebook,
-    run_all, start_lab, stop_lab,
+    WIDGET_MIME,
+    Lab,
+    RunResult,
+    chromium_path,
+    describe,
+    launch_chromium,
+    leftover_processes,
+    open_notebook,
+    run_all,
+    start_lab,
+    stop_lab,
 )
 from notebook_hygiene import REPOSITORY
 

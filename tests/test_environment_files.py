@@ -4,9 +4,8 @@ import re
 import tomllib
 
 import yaml
-from packaging.requirements import Requirement
-
 from notebook_hygiene import REPOSITORY
+from packaging.requirements import Requirement
 
 # Tools of the environment itself, not packages the course uses.
 CONDA_ONLY = {"python", "pip"}

@@ -11,10 +11,17 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
 
-from helpers.exercises.process_pool import (CountedScorer, ProcessPoolExercise, Scorer, describe_pool,
-                                            exercise_answers, needed_speedup, speedup_line)
+from helpers.exercises.process_pool import (
+    CountedScorer,
+    ProcessPoolExercise,
+    Scorer,
+    describe_pool,
+    exercise_answers,
+    needed_speedup,
+    speedup_line,
+)
 from helpers.exercises.report import CheckReport
-from helpers.workloads import score_answer
+from helpers.workloads.cpu_work import score_answer
 from lessons.solutions.process_pool import make_pool, score_all
 
 

@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
 
-from helpers.hybrid import analyse_as_they_arrive, gather_then_analyse, queued_pipeline
-from helpers.process_workers import count_words
+from helpers.workloads.hybrid import analyse_as_they_arrive, gather_then_analyse, queued_pipeline
+from helpers.workloads.process_workers import count_words
 
 PROMPTS = [f"prompt {'word ' * number}" for number in range(1, 7)]
 
@@ -192,7 +192,7 @@ def test_queued_pipeline_says_what_is_wrong_with_its_settings(settings):
 def test_a_backlog_notes_every_change_and_draws_one_line_per_queue():
     from matplotlib.figure import Figure
 
-    from helpers.backlog import Backlog, plot_backlogs
+    from helpers.measuring.backlog import Backlog, plot_backlogs
 
     backlog = Backlog()
     for waiting in (1, 2, 3, 2, 0):
@@ -204,7 +204,7 @@ def test_a_backlog_notes_every_change_and_draws_one_line_per_queue():
 
 
 def test_the_lower_bound_is_the_slowest_chain_of_arrival_and_remaining_work():
-    from helpers.hybrid import lower_bound
+    from helpers.workloads.hybrid import lower_bound
 
     # Two answers at once, 1 s of work each: two CPUs finish at 1 s, one CPU at 2 s.
     assert lower_bound([0.0, 0.0], [1.0, 1.0], cpus=2) == 1.0

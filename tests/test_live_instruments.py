@@ -12,16 +12,14 @@ matplotlib.use("Agg")
 
 import pytest
 
-import helpers.live
-import helpers.race
-from helpers.cpu_meter import CpuMeter
-from helpers.live import LiveTimeline, timeline_svg
-from helpers.loop_lag import LoopLagMonitor
-from helpers.panel import ExperimentPanel
-from helpers.race import Strategy, race
-from helpers.server_monitor import ServerMonitor
-from helpers.spans import Recorder, Span
-from helpers.timeline import plot_experiment
+import helpers.drawing.live_timeline
+from helpers.drawing.experiment_panel import ExperimentPanel
+from helpers.drawing.live_timeline import LiveTimeline, timeline_svg
+from helpers.drawing.timeline import plot_experiment
+from helpers.measuring.cpu_meter import CpuMeter
+from helpers.measuring.loop_lag import LoopLagMonitor
+from helpers.measuring.server_monitor import ServerMonitor
+from helpers.measuring.spans import Recorder, Span
 
 
 def test_the_loop_lag_monitor_sees_a_200_ms_block_when_it_happens() -> None:
@@ -93,7 +91,7 @@ def test_the_live_svg_draws_running_spans_paler_and_counts_them() -> None:
 def test_the_live_timeline_updates_while_running_then_leaves_the_figure_and_no_thread() -> None:
     recorder = Recorder()
     shown = []
-    with mock.patch.object(helpers.live, "in_ipython_kernel", return_value=True), \
+    with mock.patch.object(helpers.drawing.live_timeline, "in_ipython_kernel", return_value=True), \
             mock.patch("IPython.display.display", side_effect=lambda *a, **k: shown.append(a) or mock.Mock()):
         with LiveTimeline(recorder, "three sleeps", refresh=0.1) as live:
             for i in range(3):
@@ -107,37 +105,6 @@ def test_the_live_timeline_updates_while_running_then_leaves_the_figure_and_no_t
     assert not [t for t in threading.enumerate() if t.name == "live timeline"]
     with pytest.raises(ValueError, match="10 times a second"):
         LiveTimeline(recorder, refresh=0.01)
-
-
-def test_a_race_reports_speedups_against_the_first_and_efficiency_against_the_ideal() -> None:
-    def slow(done) -> None:
-        for _ in range(3):
-            time.sleep(0.1)
-            done()
-
-    async def overlapping(done) -> None:
-        async def one() -> None:
-            await asyncio.sleep(0.1)
-            done()
-        await asyncio.gather(one(), one(), one())
-
-    results = race([Strategy("one by one", slow), Strategy("asyncio", overlapping, ideal=3)], items=3)
-    first, second = results
-    assert first.speedup == 1.0 and second.speedup == pytest.approx(first.seconds / second.seconds)
-    assert second.efficiency == pytest.approx(second.speedup / 3)
-    # Sleeps only ever overshoot on a busy machine, so lower bounds are what can be asserted.
-    assert first.seconds >= 0.3 and second.seconds >= 0.1
-    with pytest.raises(ValueError):
-        race([], items=3)
-
-
-def test_race_progress_bars_count_every_item_then_give_way_to_the_chart() -> None:
-    shown = []
-    with mock.patch.object(helpers.race, "in_ipython_kernel", return_value=True), \
-            mock.patch("IPython.display.display", side_effect=lambda *a, **k: shown.append(a) or mock.Mock()):
-        race([Strategy("sleepy", lambda done: [time.sleep(0.05) or done() for _ in range(4)])], items=4)
-    (box,), = shown
-    assert box.comm is None  # closed after the chart replaced it
 
 
 def test_the_panel_is_disabled_while_its_experiment_runs_and_shows_the_timeline() -> None:

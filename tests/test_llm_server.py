@@ -431,7 +431,8 @@ def test_room_mode_accepts_only_roster_keys(tmp_path) -> None:
     roster = tmp_path / "roster.txt"
     roster.write_text("sk-room-ada\nsk-room-bob\n")
     process = subprocess.Popen([sys.executable, "-m", "helpers.llm_server", "--port", "0", "--keys", str(roster),
-                                "--preset", "instant", "--watch-parent"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                "--preset", "instant", "--watch-parent"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         base_url = process.stdout.readline().split()[1]
         allowed = openai.OpenAI(base_url=base_url, api_key="sk-room-ada")

@@ -4,11 +4,11 @@ import os
 
 import pytest
 
-from helpers import claims
 from helpers.claims import ClaimFailed, expect_at_most, expect_no_speedup, expect_speedup
-from helpers.machine import cgroup_cpu_limit, describe_machine, machine_facts, usable_cpus
+from helpers.claims import checks as claims
+from helpers.claims.machine import cgroup_cpu_limit, describe_machine, machine_facts, usable_cpus
+from helpers.claims.pauses import Interference, interference, paused_share
 from helpers.mode import MODE_VARIABLE
-from helpers.pauses import Interference, interference, paused_share
 
 
 def seen(paused: float = 0.0, elsewhere: float = 0.0):

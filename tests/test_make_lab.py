@@ -8,7 +8,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from jupyterlab_driver import free_port, stop_process_group
 from notebook_hygiene import REPOSITORY
 

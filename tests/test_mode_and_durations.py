@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.durations import format_ratio, format_seconds
+from helpers.drawing.formatting import format_ratio, format_seconds
 from helpers.mode import ENDPOINT_VARIABLE, MODE_VARIABLE, Mode, by_mode, current_mode
 
 

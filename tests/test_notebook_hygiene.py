@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from notebook_hygiene import REPOSITORY, broken_links, problems
 
 NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("*.ipynb"))

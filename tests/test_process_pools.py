@@ -9,10 +9,16 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-import helpers.process_workers as process_workers
-from helpers.process_pools import (WorkerErrors, errors_in, memory_per_thread, run_script, start_up_seconds,
-                                   worker_memory)
-from helpers.process_workers import count_words, read_setting
+import helpers.workloads.process_workers as process_workers
+from helpers.workloads.process_pools import (
+    WorkerErrors,
+    errors_in,
+    memory_per_thread,
+    run_script,
+    start_up_seconds,
+    worker_memory,
+)
+from helpers.workloads.process_workers import count_words, read_setting
 
 SPAWN = multiprocessing.get_context("spawn")
 # What a spawned worker prints when it cannot find a function of the notebook's __main__.
@@ -25,7 +31,7 @@ AttributeError: Can't get attribute 'count_words' on <module '__main__' (built-i
 # What a script without the __main__ guard prints: the message starts on the next line.
 NO_GUARD = """Traceback (most recent call last):
   File "<string>", line 1, in <module>
-RuntimeError: 
+RuntimeError:
         An attempt has been made to start a new process before the
         current process has finished its bootstrapping phase.
 
@@ -46,7 +52,7 @@ def test_the_workers_functions_run_in_a_spawned_worker_which_sees_the_modules_ow
     monkeypatch.setattr(process_workers, "SETTING", "changed in the parent")
     with ProcessPoolExecutor(1, mp_context=SPAWN) as pool:
         assert list(pool.map(count_words, ["one two", "three"])) == [2, 1]
-        assert pool.submit(read_setting).result() == "the value in helpers/process_workers.py"
+        assert pool.submit(read_setting).result() == "the value in helpers/workloads/process_workers.py"
 
 
 def test_ask_without_a_client_says_to_use_the_initializer() -> None:
@@ -94,7 +100,7 @@ def test_run_script_runs_a_script_and_kills_one_that_does_not_end() -> None:
 
 def test_a_script_without_the_main_guard_fails_under_spawn_and_with_it_works() -> None:
     body = ("import multiprocessing\nfrom concurrent.futures import ProcessPoolExecutor\n"
-            "from helpers.process_workers import count_words\n")
+            "from helpers.workloads.process_workers import count_words\n")
     main = ("with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as pool:\n"
             "    print(list(pool.map(count_words, ['a b'])))\n")
     unguarded = run_script(body + main, timeout=120)

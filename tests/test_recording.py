@@ -7,10 +7,10 @@ import time
 import pytest
 
 from helpers.llm_server import start_server
-from helpers.recorded_calls import recorded
-from helpers.recorded_pool import RecordedProcessPool
-from helpers.spans import Recorder
-from helpers.workloads import python_busy_work
+from helpers.measuring.recorded_calls import recorded
+from helpers.measuring.recorded_pool import RecordedProcessPool
+from helpers.measuring.spans import Recorder
+from helpers.workloads.cpu_work import python_busy_work
 
 PROMPT = [{"role": "user", "content": "Say hello in 10 words"}]
 

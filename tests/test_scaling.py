@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from matplotlib.figure import Figure
 
-from helpers.scaling import Served, gate_size, gated, plot_speedups, serve, speedups
+from helpers.workloads.serving import Served, gate_size, gated, plot_speedups, serve, speedups
 
 
 @pytest.mark.parametrize(("per_minute", "seconds_per_call", "size"), [

@@ -1,16 +1,16 @@
-"""Reading from the pieces of a parallel run whether their CPUs ran at full speed (helpers/slowdowns.py)."""
+"""Reading from the pieces of a parallel run whether their CPUs ran at full speed (helpers/claims/slowdowns.py)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import claims
 from helpers.claims import ClaimFailed, expect_speedup
+from helpers.claims import checks as claims
+from helpers.claims.pauses import Interference
+from helpers.claims.slowdowns import cpu_slowdown
+from helpers.measuring.stopwatch import fastest_of_each
 from helpers.mode import MODE_VARIABLE
-from helpers.pauses import Interference
-from helpers.slowdowns import cpu_slowdown
-from helpers.stopwatch import fastest_of_each
-from helpers.workloads import TimedRun, python_busy_work, timed_python_work, units_for_seconds
+from helpers.workloads.cpu_work import TimedRun, python_busy_work, timed_python_work, units_for_seconds
 
 
 def piece(cpu_seconds: float, waited: float = 0.0) -> TimedRun:

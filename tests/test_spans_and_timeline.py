@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 
 import pytest
 
-from helpers.spans import Recorder, Span, spans_from_journal
-from helpers.timeline import peak_concurrency, plot_timeline
+from helpers.drawing.timeline import peak_concurrency, plot_timeline
+from helpers.measuring.spans import Recorder, Span, spans_from_journal
 
 
 def test_spans_from_threads_get_the_thread_name_as_lane() -> None:

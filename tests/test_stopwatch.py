@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from helpers import stopwatch
-from helpers.stopwatch import fastest_of, fastest_of_each, fastest_of_each_awaited
+from helpers.measuring import stopwatch
+from helpers.measuring.stopwatch import fastest_of, fastest_of_each, fastest_of_each_awaited
 
 
 def test_the_fastest_run_and_its_result_are_kept(monkeypatch) -> None:

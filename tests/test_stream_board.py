@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpers import stream_board
-from helpers.stream_board import StreamBoard
+from helpers.drawing import stream_board
+from helpers.drawing.stream_board import StreamBoard
 
 
 def test_text_grows_in_its_own_panel_and_the_timings_replace_streaming() -> None:

@@ -6,8 +6,8 @@ matplotlib.use("Agg")
 
 import pytest
 
-from helpers.spans import Span
-from helpers.sweeps import littles_law_table, plot_sweep, sweep_point
+from helpers.measuring.spans import Span
+from helpers.workloads.sweeps import littles_law_table, plot_sweep, sweep_point
 
 
 def calls(*intervals: tuple[float, float]) -> list[Span]:

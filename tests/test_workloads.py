@@ -5,9 +5,15 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from helpers import workloads
-from helpers.workloads import (AnswerScore, c_hash_work, python_busy_work, score_answer, score_opening,
-                               units_for_seconds)
+from helpers.workloads import cpu_work as workloads
+from helpers.workloads.cpu_work import (
+    AnswerScore,
+    c_hash_work,
+    python_busy_work,
+    score_answer,
+    score_opening,
+    units_for_seconds,
+)
 
 ANSWER = "Threads share memory. Processes do not share memory! Do threads share the GIL? Yes."
 
@@ -35,8 +41,10 @@ def test_units_for_seconds_converts_a_duration_into_units_of_the_measured_work(m
 
     assert units_for_seconds(one_millisecond_per_unit, 0.2) == 200
 
-    def paused_once(units: int, pauses=[0.5]) -> None:  # the operating system paused the first run
-        clock[0] += units / 1000 + (pauses.pop() if pauses else 0)  # noqa: B006
+    pauses = [0.5]  # the operating system paused the first run
+
+    def paused_once(units: int) -> None:
+        clock[0] += units / 1000 + (pauses.pop() if pauses else 0)
 
     assert units_for_seconds(paused_once, 0.2) == 200
     assert units_for_seconds(one_millisecond_per_unit, 1e-9) == 1
@@ -64,7 +72,7 @@ def test_workloads_run_in_a_pool_under_start_methods_that_import_by_name(method:
 def test_timed_work_reports_its_process_and_times_from_a_spawned_worker() -> None:
     import os
 
-    from helpers.workloads import timed_python_work
+    from helpers.workloads.cpu_work import timed_python_work
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         run = pool.submit(timed_python_work, 2).result()

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from helpers.durations import format_ratio
+from helpers.claims.machine import usable_cpus
+from helpers.drawing.formatting import format_ratio
 from helpers.exercises.report import CheckReport
-from helpers.machine import usable_cpus
-from helpers.spans import Recorder
-from helpers.thread_runs import run_on_threads
+from helpers.measuring.spans import Recorder
+from helpers.workloads.threads import run_on_threads
 
 WORKLOADS = ("pure-Python loop", "hashing in C", "LLM calls")
 

@@ -15,7 +15,7 @@ from evidence the learner's code cannot fake:
    computed it and the time it started;
 4. the analyses overlapped the calls: some analysis started before the last answer arrived,
    which gather-then-analyse never does;
-5. the wall time is near the bound for this machine (`lower_bound` in helpers/hybrid.py): no
+5. the wall time is near the bound for this machine (`lower_bound` in helpers/workloads/hybrid.py): no
    schedule ends before an answer arrives plus its analysis, nor before any answer arrives plus
    all the analysis still to come shared among the CPUs.
 """
@@ -29,18 +29,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from helpers.claims import unfair
-from helpers.durations import format_seconds
+from helpers.claims.checks import unfair
+from helpers.claims.machine import usable_cpus
+from helpers.claims.pauses import interference
+from helpers.drawing.formatting import format_seconds
 from helpers.exercises.journal_checks import max_overlap
 from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.process_pool import Scorer, close_pool, describe_pool
 from helpers.exercises.report import CheckReport
-from helpers.hybrid import lower_bound
 from helpers.llm_server.text import answer
-from helpers.machine import usable_cpus
 from helpers.mode import by_mode
-from helpers.pauses import interference
-from helpers.workloads import AnswerScore, score_answer, units_for_seconds
+from helpers.workloads.cpu_work import AnswerScore, score_answer, units_for_seconds
+from helpers.workloads.hybrid import lower_bound
 
 if TYPE_CHECKING:
     from helpers.llm_server.launcher import ServerHandle

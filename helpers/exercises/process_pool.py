@@ -27,13 +27,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.pool import Pool, ThreadPool
 from typing import Any, NamedTuple
 
-from helpers.durations import format_ratio, format_seconds
+from helpers.claims.machine import usable_cpus
+from helpers.drawing.formatting import format_ratio, format_seconds
 from helpers.exercises.report import CheckReport
 from helpers.llm_server.text import answer
-from helpers.machine import usable_cpus
+from helpers.measuring.stopwatch import fastest_of_each
 from helpers.mode import by_mode
-from helpers.stopwatch import fastest_of_each
-from helpers.workloads import AnswerScore, score_answer
+from helpers.workloads.cpu_work import AnswerScore, score_answer
 
 EFFORT = 4  # a short answer scored 4 times over: about 0.1 ms, far less than a trip to a worker
 MIN_ANSWERS_PER_TASK = 20

@@ -70,5 +70,6 @@ def check(answers: dict[str, tuple[str, str]]) -> CheckReport:
             report.expect(False, f"{name}: it is {expected.kind}-bound, not {kind}: {expected.why}")
         else:
             fitting = " or ".join(sorted(expected.fitting_tools))
-            report.expect(False, f"{name}: {expected.kind}-bound is right, but {tool} does not fit; use {fitting}: {expected.why}")
+            report.expect(False, f"{name}: {expected.kind}-bound is right, but {tool} does not fit; "
+                                 f"use {fitting}: {expected.why}")
     return report

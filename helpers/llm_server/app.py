@@ -429,7 +429,8 @@ async def openai_shaped_errors(request: web.Request, handler) -> web.StreamRespo
     except web.HTTPRequestEntityTooLarge:
         return ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.").response()
     except web.HTTPMethodNotAllowed as error:
-        return ApiError(405, f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(error.allowed_methods))}.").response()
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return ApiError(405, f"{request.method} is not allowed on {request.path}; use {allowed}.").response()
     except web.HTTPNotFound:
         return ApiError(404, f"Unknown path {request.path}.", code="unknown_url").response()
     except (ConnectionResetError, asyncio.CancelledError):

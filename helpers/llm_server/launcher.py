@@ -54,12 +54,12 @@ class ServerHandle:
         self.api_key = LEARNER_KEY
         self.model = model
 
-    def client(self, **kwargs: Any) -> "openai.OpenAI":
+    def client(self, **kwargs: Any) -> openai.OpenAI:
         import openai
 
         return openai.OpenAI(base_url=self.base_url, api_key=kwargs.pop("api_key", self.api_key), **kwargs)
 
-    def async_client(self, **kwargs: Any) -> "openai.AsyncOpenAI":
+    def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
         import openai
 
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=kwargs.pop("api_key", self.api_key), **kwargs)
@@ -106,7 +106,7 @@ class ServerHandle:
         if self.process.stdin:
             self.process.stdin.close()
 
-    def __enter__(self) -> "ServerHandle":
+    def __enter__(self) -> ServerHandle:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from helpers.machine import usable_cpus
+from helpers.claims.machine import usable_cpus
 
 
 def make_pool() -> ProcessPoolExecutor:

@@ -6,7 +6,7 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
-from helpers.machine import usable_cpus
+from helpers.claims.machine import usable_cpus
 
 
 def make_pool(workers: int | None = None) -> ProcessPoolExecutor:

@@ -14,10 +14,11 @@ import sys
 import sysconfig
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
-from helpers.workloads import python_busy_work
+from helpers.workloads.cpu_work import python_busy_work
 
 
 @contextmanager

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from helpers.durations import format_ratio, format_seconds
-from helpers.machine import usable_cpus
+from helpers.claims.machine import usable_cpus
+from helpers.claims.pauses import PROBE_SECONDS, Interference, interference
+from helpers.claims.slowdowns import slowed_cpus
+from helpers.drawing.formatting import format_ratio, format_seconds
 from helpers.mode import is_test_mode
-from helpers.pauses import PROBE_SECONDS, Interference, interference
-from helpers.slowdowns import slowed_cpus
 
 RUN_AGAIN = "Another program may be using the CPUs: run the cell again."
 

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from matplotlib.axes import Axes
 
-from helpers.sampling import PeriodicSampler
+from helpers.measuring.periodic import PeriodicSampler
 
 COUNTS = ("in_flight", "queued", "completed", "rate_limited", "errors")
 STYLE = {"in_flight": "#4C9BE8", "queued": "#999999", "completed": "#2E8B57", "rate_limited": "#D9534F",

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import ipywidgets
 
-from helpers.durations import format_seconds
+from helpers.drawing.formatting import format_seconds
 
 REDRAW_SECONDS = 0.1  # ten frames a second: smooth to the eye, few messages to the browser
 PANEL_STYLE = ("font-family: sans-serif; font-size: 12px; border: 1px solid #ccc; border-radius: 4px; "

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from typing import Any
 
-from helpers.spans import Recorder, Span, check_kind, current_lane
+from helpers.measuring.spans import Recorder, Span, check_kind, current_lane
 
 
 def task_name(function: Callable[..., Any]) -> str:

@@ -9,22 +9,37 @@ calls `experiment(**values)` (a coroutine function is fine too) and draws the sp
 (a Recorder or a list of spans). While it runs, every control is disabled, so a second click
 cannot start a second run on top of the first; they come back when the run ends, even if it
 raised.
+
+A notebook cell already runs inside the kernel's event loop, so `asyncio.run(...)` fails there.
+A coroutine experiment runs on a fresh event loop in a short-lived thread of its own instead
+(`run_to_completion`): the kernel's loop is left alone, and the experiment gets a quiet loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import io
 import traceback
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import ipywidgets
 import matplotlib.pyplot as plt
 
-from helpers.blocking import call_to_completion
-from helpers.durations import format_seconds
-from helpers.spans import Span
-from helpers.timeline import plot_timeline
+from helpers.drawing.formatting import format_seconds
+from helpers.drawing.timeline import plot_timeline
+from helpers.measuring.spans import Span
+
+
+def run_to_completion(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`function(*args, **kwargs)`; if that is a coroutine, its result once it has finished."""
+    result = function(*args, **kwargs)
+    if not inspect.iscoroutine(result):
+        return result
+    with ThreadPoolExecutor(1, thread_name_prefix="own event loop") as thread:
+        return thread.submit(asyncio.run, result).result()
 
 
 class ExperimentPanel(ipywidgets.VBox):
@@ -57,7 +72,7 @@ class ExperimentPanel(ipywidgets.VBox):
         self._enable(False)
         self.status.value = "running…"
         try:
-            spans = list(call_to_completion(self.experiment, **values))
+            spans = list(run_to_completion(self.experiment, **values))
             settings = ", ".join(f"{name}={value}" for name, value in values.items())
             figure = plot_timeline(spans, f"{self.title}: {settings}" if self.title else settings)
             picture = io.BytesIO()

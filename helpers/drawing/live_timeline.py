@@ -23,10 +23,10 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from helpers.durations import format_seconds
-from helpers.sampling import PeriodicSampler
-from helpers.spans import Recorder, Span
-from helpers.timeline import COLOURS, Panel, plot_experiment
+from helpers.drawing.formatting import format_seconds
+from helpers.drawing.timeline import COLOURS, Panel, plot_experiment
+from helpers.measuring.periodic import PeriodicSampler
+from helpers.measuring.spans import Recorder, Span
 
 WIDTH, ROW, LEFT, MAX_ROWS = 760, 14, 150, 60
 

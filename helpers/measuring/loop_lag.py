@@ -18,7 +18,7 @@ import time
 
 from matplotlib.axes import Axes
 
-from helpers.durations import format_seconds
+from helpers.drawing.formatting import format_seconds
 
 
 class LoopLagMonitor:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import openai
 
-from helpers.spans import Recorder, Span, current_lane
+from helpers.measuring.spans import Recorder, Span, current_lane
 
 # openai 3 sends requests with its own fork of httpx, `httpx2`; older releases use `httpx`.
 http = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.partition(".")[0])

@@ -15,8 +15,8 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from helpers.durations import format_seconds
-from helpers.spans import Span
+from helpers.drawing.formatting import format_seconds
+from helpers.measuring.spans import Span
 
 
 class SweepPoint(NamedTuple):

@@ -3,7 +3,7 @@
 Lesson 04 measures the costs that threads do not have: starting a worker process, the memory
 each worker holds, and the error a worker hits when it cannot import its task. Each function
 here does one measurement and returns plain numbers; the notebook prints and checks them.
-The functions the workers themselves run are in helpers/process_workers.py.
+The functions the workers themselves run are in helpers/workloads/process_workers.py.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter, NullFormatter
 import psutil
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from helpers.durations import format_seconds
-from helpers.process_workers import send_errors_to
+from helpers.drawing.formatting import format_seconds
+from helpers.workloads.process_workers import send_errors_to
 
 # "ValueError: message" at the start of a line, as a traceback ends.
 ERROR_LINE = re.compile(r"^(\w+(?:Error|Exception|Pool)): ?(.*)$")

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from helpers.spans import Recorder
+from helpers.measuring.spans import Recorder
 
 
 def run_on_threads(task: Callable[[], object], calls: int, threads: int, recorder: Recorder,

@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 # The notebook changes this before starting workers: which workers see the change shows what
 # each start method copies (fork: the parent's memory; spawn, forkserver: a fresh import).
-SETTING = "the value in helpers/process_workers.py"
+SETTING = "the value in helpers/workloads/process_workers.py"
 
 _client: openai.OpenAI | None = None  # one client per worker process, made by `connect`
 _model = ""

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from statistics import mean
 
-from helpers.durations import format_ratio
-from helpers.workloads import TimedRun
+from helpers.drawing.formatting import format_ratio
+from helpers.workloads.cpu_work import TimedRun
 
 
 def cpu_slowdown(*, alone: Sequence[TimedRun], together: Sequence[TimedRun]) -> float:

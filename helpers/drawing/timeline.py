@@ -16,8 +16,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from helpers.durations import format_seconds
-from helpers.spans import Span
+from helpers.drawing.formatting import format_seconds
+from helpers.measuring.spans import Span
 
 COLOURS = {"io": "#4C9BE8", "cpu": "#E8804C", "queued": "#BBBBBB", "rate-limited": "#D9534F"}
 LABELS = {"io": "waiting on I/O", "cpu": "computing", "queued": "queued", "rate-limited": "rate-limited"}

@@ -12,7 +12,7 @@ import os
 import psutil
 from matplotlib.axes import Axes
 
-from helpers.sampling import PeriodicSampler
+from helpers.measuring.periodic import PeriodicSampler
 
 
 def usable_cores() -> list[int]:

@@ -31,8 +31,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from helpers.durations import format_ratio
-from helpers.hybrid import Analyse, Ask, analyse_as_they_arrive
+from helpers.drawing.formatting import format_ratio
+from helpers.workloads.hybrid import Analyse, Ask, analyse_as_they_arrive
 
 WAYS = ("sequential", "concurrent", "hybrid")
 

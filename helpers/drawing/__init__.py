@@ -1,0 +1,7 @@
+"""Show what was measured: pictures for people who would rather look than read.
+
+timeline (spans as a Gantt chart, with strips such as a CPU meter under it), live_timeline (the
+same chart growing while the experiment runs), experiment_panel (sliders, a Run button and the
+last run's timeline), stream_board (streamed answers side by side), formatting (the one way the
+course prints a duration, a ratio or a rate).
+"""

@@ -1,0 +1,7 @@
+"""The lessons' work and the concurrency patterns they run it with.
+
+cpu_work (pure-Python CPU work, C work that releases the GIL, scoring an answer), gil (experiments
+on the GIL itself), threads (one task on several threads), process_pools and process_workers (what
+a pool costs, and the functions its workers import), hybrid (concurrent calls, parallel analysis),
+serving (many users under a rate limit), sweeps (more and more workers, and what changes).
+"""
