@@ -81,10 +81,10 @@ def test_at_most_and_no_speedup(monkeypatch) -> None:
 
 def test_at_least_prints_the_count_and_raises_under_test_when_short(monkeypatch, capsys) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
-    assert claims.expect_at_least(312, 1, what="updates lost").holds
-    assert capsys.readouterr().out == "✓ updates lost: 312 (at least 1 expected)\n"
-    with pytest.raises(ClaimFailed, match="updates lost: 0, expected at least 1"):
-        claims.expect_at_least(0, 1, what="updates lost")
+    assert claims.expect_at_least(312, 1, what="updates lost", unit="updates").holds
+    assert capsys.readouterr().out == "✓ updates lost: 312 updates (at least 1 expected)\n"
+    with pytest.raises(ClaimFailed, match="updates lost: 0 updates, expected at least 1"):
+        claims.expect_at_least(0, 1, what="updates lost", unit="updates")
 
 
 def test_no_more_than_counts(monkeypatch, capsys) -> None:

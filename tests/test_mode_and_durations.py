@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.drawing.formatting import format_ratio, format_seconds
+from helpers.drawing.formatting import format_amount, format_ratio, format_seconds
 from helpers.mode import ENDPOINT_VARIABLE, MODE_VARIABLE, Mode, by_mode, current_mode
 
 
@@ -56,6 +56,14 @@ def test_a_duration_that_is_not_a_number_is_refused() -> None:
 
 def test_ratios_have_one_decimal_and_a_times_sign() -> None:
     assert format_ratio(2.046) == "2.0×"
+
+
+@pytest.mark.parametrize(("amount", "unit", "printed"), [
+    (5860, "tokens", "5,860 tokens"), (2010.62, "×", "2010.6×"), (1.98297, "s", "1.98 s"),
+    (41.537, "calls/s", "41.5 calls/s"), (2010.62, "calls/s", "2,011 calls/s"), (10, "calls", "10 calls"),
+])
+def test_an_amount_prints_with_its_unit_and_no_more_figures_than_it_can_tell(amount, unit, printed) -> None:
+    assert format_amount(amount, unit) == printed
 
 
 def test_nbval_sanitizer_recognises_every_printed_duration_and_ratio() -> None:

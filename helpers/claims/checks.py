@@ -20,7 +20,7 @@ from typing import NamedTuple
 from helpers.claims.machine import usable_cpus
 from helpers.claims.pauses import PROBE_SECONDS, Interference, interference
 from helpers.claims.slowdowns import slowed_cpus
-from helpers.drawing.formatting import format_ratio, format_seconds
+from helpers.drawing.formatting import format_amount, format_number, format_ratio, format_seconds
 from helpers.mode import is_test_mode
 
 RUN_AGAIN = "Another program may be using the CPUs: run the cell again."
@@ -106,12 +106,17 @@ def expect_at_most(measured: float, limit: float, *, what: str) -> Verdict:
                   hint=RUN_AGAIN)
 
 
-def expect_at_least(measured: float, minimum: float, *, what: str) -> Verdict:
-    """Claim that a measured count or amount reaches `minimum` (e.g. updates lost to a race)."""
-    numbers = f"{what}: {measured:g}"
+def expect_at_least(measured: float, minimum: float, *, what: str, unit: str) -> Verdict:
+    """Claim that a measured count or amount reaches `minimum` (e.g. tokens lost to a race).
+
+    `unit` is printed with both numbers (see `format_amount`): "tokens", "calls", "s", "×".
+    """
+    numbers = f"{what}: {format_amount(measured, unit)}"
+    # "at least 1.60 s", "at least 2.0×", but "5,860 tokens (at least 1 expected)"
+    bound = format_amount(minimum, unit) if unit in ("s", "×") else format_number(minimum)
     if measured >= minimum:
-        return report(Verdict(True, f"{numbers} (at least {minimum:g} expected)"))
-    return report(Verdict(False, f"{numbers}, expected at least {minimum:g}"))
+        return report(Verdict(True, f"{numbers} (at least {bound} expected)"))
+    return report(Verdict(False, f"{numbers}, expected at least {bound}"))
 
 
 def expect_no_more_than(count: int, limit: int, *, what: str) -> Verdict:

@@ -25,3 +25,23 @@ def format_seconds(seconds: float) -> str:
 def format_ratio(ratio: float) -> str:
     """Show a speed-up or slow-down factor: ``3.9×``."""
     return f"{ratio:.1f}×"
+
+
+def format_amount(amount: float, unit: str) -> str:
+    """Show a measured amount with its unit: ``5,860 tokens``, ``2.0×``, ``1.98 s``, ``41.5 calls/s``.
+
+    A unit of "s" is a duration and "×" a ratio, in the formats above; any other unit follows a
+    number rounded to what a measurement can tell: whole above 100, three figures below.
+    """
+    if unit == "s":
+        return format_seconds(amount)
+    if unit == "×":
+        return format_ratio(amount)
+    return f"{format_number(amount)} {unit}"
+
+
+def format_number(number: float) -> str:
+    """A measured number without its unit (a bound beside an amount that has one): ``5,860``, ``41.5``."""
+    if number == int(number) or abs(number) >= 100:
+        return f"{number:,.0f}"
+    return f"{number:.3g}"
