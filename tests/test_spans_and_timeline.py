@@ -71,11 +71,21 @@ def test_a_thousand_spans_aggregate_their_lane_labels() -> None:
     assert ax.get_ylabel() == "1000 lanes" and not any(t.get_text() for t in ax.get_yticklabels())
 
 
-def test_journal_entries_become_queued_and_generating_spans() -> None:
-    entry = {"id": "chatcmpl-abcdef123456", "arrival": 10.0, "start": 10.5, "end": 12.0, "queue_wait": 0.5,
+def test_journal_entries_become_queued_and_generating_spans_on_calls_numbered_by_arrival() -> None:
+    later = {"id": "chatcmpl-abcdef123456", "arrival": 10.0, "start": 10.5, "end": 12.0, "queue_wait": 0.5,
              "tokens_out": 40}
-    assert spans_from_journal([entry]) == [Span("queued", "123456", 10.0, 10.5, "queued"),
-                                           Span("40 tokens", "123456", 10.5, 12.0, "io")]
+    first = {"id": "chatcmpl-0123456789ab", "arrival": 9.0, "start": 9.0, "end": 9.5, "queue_wait": 0.0,
+             "tokens_out": 8}
+    assert spans_from_journal([later, first]) == [Span("8 tokens", "call 1", 9.0, 9.5, "generating"),
+                                                  Span("queued", "call 2", 10.0, 10.5, "queued"),
+                                                  Span("40 tokens", "call 2", 10.5, 12.0, "generating")]
+
+
+def test_every_kind_of_span_has_a_colour_and_a_legend_label() -> None:
+    from helpers.drawing.timeline import COLOURS, LABELS
+    from helpers.measuring.spans import KINDS
+
+    assert set(COLOURS) == set(LABELS) == set(KINDS)
 
 
 def test_charts_side_by_side_on_a_shared_time_axis_show_the_longest_whole() -> None:

@@ -19,8 +19,10 @@ from matplotlib.patches import Patch
 from helpers.drawing.formatting import format_seconds
 from helpers.measuring.spans import Span
 
-COLOURS = {"io": "#4C9BE8", "cpu": "#E8804C", "queued": "#BBBBBB", "rate-limited": "#D9534F"}
-LABELS = {"io": "waiting on I/O", "cpu": "computing", "queued": "queued", "rate-limited": "rate-limited"}
+COLOURS = {"io": "#4C9BE8", "cpu": "#E8804C", "queued": "#BBBBBB", "generating": "#2E6FB7",
+           "start-up": "#8C6BB1", "rate-limited": "#D9534F"}
+LABELS = {"io": "waiting on I/O", "cpu": "computing", "queued": "queued", "generating": "generating",
+          "start-up": "starting workers", "rate-limited": "rate-limited"}
 MAX_LABELLED_ROWS = 40
 
 

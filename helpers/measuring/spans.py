@@ -26,7 +26,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-KINDS = ("io", "cpu", "queued", "rate-limited")
+# What a span's time was spent on. "io" is a client waiting for an answer; "generating" is the
+# server's side of the same call; "start-up" is a pool starting its workers before any task runs.
+KINDS = ("io", "cpu", "queued", "generating", "start-up", "rate-limited")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -150,13 +152,15 @@ class Recorder:
 
 
 def spans_from_journal(entries: list[dict]) -> list[Span]:
-    """The server's view of each request: queued until a slot was free, then generating."""
+    """The server's view of each request: queued until a slot was free, then generating.
+
+    One lane per request, named as a learner counts them: "call 1" arrived first.
+    """
     spans = []
-    for entry in entries:
-        if entry.get("start") is None or entry.get("end") is None:
-            continue
-        lane = entry["id"][-6:]
+    answered = [entry for entry in entries if entry.get("start") is not None and entry.get("end") is not None]
+    for number, entry in enumerate(sorted(answered, key=lambda entry: entry["arrival"]), start=1):
+        lane = f"call {number}"
         if entry["queue_wait"] > 0.001:
             spans.append(Span("queued", lane, entry["arrival"], entry["start"], "queued"))
-        spans.append(Span(f"{entry['tokens_out']} tokens", lane, entry["start"], entry["end"], "io"))
+        spans.append(Span(f"{entry['tokens_out']} tokens", lane, entry["start"], entry["end"], "generating"))
     return spans
