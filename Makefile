@@ -31,9 +31,9 @@ lab: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Unit tests only: no notebooks, no JupyterLab, no browser. CI runs these on newer Pythons too.
+# Unit tests only: no notebook run in a kernel, no JupyterLab, no browser. CI runs these on newer Pythons too.
 unit-test: setup
-	$(BIN)/python -m pytest tests -m "not lab and not browser"
+	$(BIN)/python -m pytest tests -m "not lab and not browser and not notebook"
 
 # Re-execute every notebook top to bottom in learner mode, writing the outputs we commit.
 notebooks: setup
