@@ -1,6 +1,6 @@
 """Which of the course's three modes this process runs in, and the sizes that follow from it.
 
-The same notebook serves three audiences (see COURSE.md, "Three modes"):
+The same notebook serves three audiences (CONTRIBUTING.md, "Three modes"):
 
 * **learner** (the default): realistic latencies in seconds, full-size workloads, and a claim
   that does not hold prints a friendly warning;

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import openai
 import pytest
 
-from helpers.exercises.journal_checks import max_overlap
 from helpers.exercises.thread_pool import PROMPTS, ThreadPoolExercise, failing_requests
 from helpers.llm_server import start_server
+from helpers.measuring.spans import max_overlap
 from lessons.solutions.thread_pool import fetch_all
 
 

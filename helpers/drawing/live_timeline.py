@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from helpers.drawing.formatting import format_seconds
 from helpers.drawing.timeline import COLOURS, Panel, plot_experiment
 from helpers.measuring.periodic import PeriodicSampler
-from helpers.measuring.spans import Recorder, Span
+from helpers.measuring.spans import Recorder, Span, lane_order
 
 WIDTH, ROW, LEFT, MAX_ROWS = 760, 14, 150, 60
 
@@ -45,7 +45,7 @@ def timeline_svg(spans: Sequence[Span], now: float, title: str = "") -> str:
     if not spans:
         return f"<p>{html.escape(title)}: waiting for the first span…</p>"
     origin = min(s.start for s in spans)
-    lanes = list(dict.fromkeys(s.lane for s in sorted(spans, key=lambda s: s.start)))
+    lanes = lane_order(spans)
     rows = min(len(lanes), MAX_ROWS)
     row_of = {lane: index % MAX_ROWS for index, lane in enumerate(lanes)}
     seconds = max(now - origin, 1e-3)

@@ -17,23 +17,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from helpers.drawing.formatting import format_seconds
-from helpers.measuring.spans import Span
+from helpers.measuring.spans import Span, lane_order, max_overlap
 
 COLOURS = {"io": "#4C9BE8", "cpu": "#E8804C", "queued": "#BBBBBB", "generating": "#2E6FB7",
            "start-up": "#8C6BB1", "rate-limited": "#D9534F"}
 LABELS = {"io": "waiting on I/O", "cpu": "computing", "queued": "queued", "generating": "generating",
           "start-up": "starting workers", "rate-limited": "rate-limited"}
 MAX_LABELLED_ROWS = 40
-
-
-def peak_concurrency(spans: list[Span]) -> int:
-    """The most spans overlapping at any instant (a sweep over start and end events)."""
-    events = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans], key=lambda e: (e[0], e[1]))
-    running = peak = 0
-    for _, change in events:
-        running += change
-        peak = max(peak, running)
-    return peak
 
 
 def _rectangle(left: float, right: float, row: int) -> list[tuple[float, float]]:
@@ -47,7 +37,7 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     if not spans:
         raise ValueError("no spans to draw: did the experiment record anything?")
     origin = min(s.start for s in spans)
-    lanes = list(dict.fromkeys(s.lane for s in sorted(spans, key=lambda s: s.start)))
+    lanes = lane_order(spans)
     row = {lane: index for index, lane in enumerate(lanes)}
     figure = ax.figure if ax is not None else plt.figure(figsize=(9, min(8, 1.2 + 0.35 * len(lanes))))
     ax = ax or figure.add_subplot()
@@ -69,7 +59,7 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     ax.set_xlabel("seconds since the first span started")
     ax.set_ylabel("lane" if len(lanes) <= MAX_LABELLED_ROWS else f"{len(lanes)} lanes")
     lane_count = f"{len(lanes)} lane{'s' if len(lanes) != 1 else ''}"
-    summary = f"wall time {format_seconds(wall)}, {lane_count}, peak {peak_concurrency(spans)} at once"
+    summary = f"wall time {format_seconds(wall)}, {lane_count}, peak {max_overlap((s.start, s.end) for s in spans)} at once"
     ax.set_title(f"{title}\n{summary}" if title else summary)
     used = [kind for kind in COLOURS if any(s.kind == kind for s in spans)]
     ax.legend(handles=[Patch(color=COLOURS[k], label=LABELS[k]) for k in used], loc="upper left", bbox_to_anchor=(1.0, 1.0),

@@ -33,11 +33,11 @@ from helpers.claims.checks import unfair
 from helpers.claims.machine import usable_cpus
 from helpers.claims.pauses import interference
 from helpers.drawing.formatting import format_seconds
-from helpers.exercises.journal_checks import max_overlap
 from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.process_pool import Scorer, close_pool, describe_pool
 from helpers.exercises.report import CheckReport
 from helpers.llm_server.text import answer
+from helpers.measuring.spans import max_overlap
 from helpers.mode import by_mode
 from helpers.workloads.cpu_work import AnswerScore, score_answer, units_for_seconds
 from helpers.workloads.hybrid import lower_bound

@@ -9,16 +9,7 @@ from typing import Any
 
 from helpers.exercises.report import CheckReport
 from helpers.llm_server.text import answer
-
-
-def max_overlap(intervals: list[tuple[float, float]]) -> int:
-    """The largest number of intervals open at the same instant (a sweep over starts and ends)."""
-    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    open_now = peak = 0
-    for _, change in events:  # at a tie, -1 sorts first: one call ending as the next starts is not overlap
-        open_now += change
-        peak = max(peak, open_now)
-    return peak
+from helpers.measuring.spans import max_overlap
 
 
 def answers_in_order(report: CheckReport, results: Sequence[Any], prompts: Sequence[str], seed: int) -> bool:

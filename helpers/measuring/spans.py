@@ -23,7 +23,7 @@ import math
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 # What a span's time was spent on. "io" is a client waiting for an answer; "generating" is the
@@ -149,6 +149,25 @@ class Recorder:
 
     def __len__(self) -> int:
         return len(self._spans)
+
+
+def max_overlap(intervals: Iterable[tuple[float, float]]) -> int:
+    """The largest number of intervals open at the same instant (a sweep over starts and ends).
+
+    Spans on a timeline, requests in the server's journal: the peak of what ran at once.
+    """
+    intervals = list(intervals)
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    open_now = peak = 0
+    for _, change in events:  # at a tie, -1 sorts first: one call ending as the next starts is not overlap
+        open_now += change
+        peak = max(peak, open_now)
+    return peak
+
+
+def lane_order(spans: Iterable[Span]) -> list[str]:
+    """The lanes top to bottom, as a timeline draws them: in the order their first span started."""
+    return list(dict.fromkeys(s.lane for s in sorted(spans, key=lambda s: s.start)))
 
 
 def spans_from_journal(entries: list[dict]) -> list[Span]:
