@@ -25,6 +25,10 @@ SECRET = re.compile(
 )
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 FRONT_MATTER = ("objectives", "time")
+# "No cell says more than about 150 words": a little slack for a list or a link, no more.
+MOST_WORDS_A_CELL = 160
+FENCED_CODE = re.compile(r"```.*?```", re.DOTALL)
+STATED_MINUTES = re.compile(r"\*\*Time\*\*: (\d+) minutes teaching, (\d+) minutes exercises?")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -73,7 +77,7 @@ def execution_problems(notebook: dict[str, Any]) -> list[str]:
 
 
 def front_matter_problems(notebook: dict[str, Any]) -> list[str]:
-    """The first cell is the front matter of COURSE.md: a title, objectives and time."""
+    """The first cell is the front matter every lesson has (CONTRIBUTING.md): a title, objectives and time."""
     first = notebook["cells"][0] if notebook["cells"] else None
     if first is None or first["cell_type"] != "markdown":
         return ["the first cell must be markdown front matter (title, objectives, time)"]
@@ -82,6 +86,48 @@ def front_matter_problems(notebook: dict[str, Any]) -> list[str]:
     lowered = text.lower()
     problems += [f"the front matter does not mention '{word}'" for word in FRONT_MATTER if word not in lowered]
     return problems
+
+
+def prose_problems(notebook: dict[str, Any]) -> list[str]:
+    """One idea per cell, in learner words: no cell over MOST_WORDS_A_CELL words, no word of test mode."""
+    problems = []
+    for index, cell in enumerate(notebook["cells"], start=1):
+        if cell["cell_type"] != "markdown":
+            continue
+        prose = FENCED_CODE.sub("", text_of(cell["source"]))
+        if (words := len(prose.split())) > MOST_WORDS_A_CELL:
+            problems.append(f"markdown cell {index} has {words} words, more than {MOST_WORDS_A_CELL}: "
+                            "one idea per cell")
+        if "test mode" in prose.lower():
+            problems.append(f"markdown cell {index} mentions test mode, which learners never meet")
+    return problems
+
+
+def stated_minutes(notebook: dict[str, Any]) -> tuple[int, int] | None:
+    """(teaching, exercise) minutes from the front matter's '**Time**: N minutes teaching, M minutes exercise'."""
+    found = STATED_MINUTES.search(text_of(notebook["cells"][0]["source"])) if notebook["cells"] else None
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def lesson_page_minutes(page: Path) -> tuple[int, int] | None:
+    """(teaching, exercises) from the front matter of a lesson's instructor page."""
+    text = page.read_text(encoding="utf-8")
+    teaching, exercises = (re.search(rf"^{key}: (\d+)$", text, re.MULTILINE) for key in ("teaching", "exercises"))
+    return (int(teaching[1]), int(exercises[1])) if teaching and exercises else None
+
+
+def time_problems(notebook: dict[str, Any], path: Path) -> list[str]:
+    """The notebook states its minutes, and the instructor page of the same name states the same."""
+    stated = stated_minutes(notebook)
+    if stated is None:
+        return ["the front matter must state '**Time**: N minutes teaching, M minutes exercise'"]
+    page = path.parent.parent / "lessons" / f"{path.stem}.md"
+    if not page.exists():
+        return [f"there is no instructor page lessons/{page.name}"]
+    paged = lesson_page_minutes(page)
+    if paged != stated:
+        return [f"the notebook states {stated[0]} + {stated[1]} minutes, lessons/{page.name} says {paged}"]
+    return []
 
 
 def leak_problems(notebook: dict[str, Any]) -> list[str]:
@@ -123,6 +169,7 @@ def problems(path: Path) -> list[str]:
     return (
         kernel_problems(notebook)
         + front_matter_problems(notebook)
+        + prose_problems(notebook)
         + execution_problems(notebook)
         + leak_problems(notebook)
         + link_problems(notebook, path.parent)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from notebook_hygiene import REPOSITORY, broken_links, problems
+from notebook_hygiene import REPOSITORY, broken_links, load, problems, prose_problems, time_problems
 
 NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("*.ipynb"))
 FIXTURES = REPOSITORY / "tests" / "fixtures" / "notebooks"
@@ -13,6 +13,31 @@ MARKDOWN_PAGES = sorted([REPOSITORY / "README.md", *(REPOSITORY / "lessons").rgl
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
 def test_committed_notebook_is_clean(notebook: Path) -> None:
     assert problems(notebook) == []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_a_notebook_states_the_minutes_its_instructor_page_states(notebook: Path) -> None:
+    assert time_problems(load(notebook), notebook) == []
+
+
+def test_a_cell_over_160_words_or_one_that_mentions_test_mode_is_reported() -> None:
+    def markdown(text: str) -> dict:
+        return {"cells": [{"cell_type": "markdown", "source": text}]}
+
+    assert prose_problems(markdown("word " * 160 + "\n```python\n" + "code " * 50 + "\n```")) == []
+    assert prose_problems(markdown("word " * 161)) == ["markdown cell 1 has 161 words, more than 160: one idea per cell"]
+    assert prose_problems(markdown("It takes 12 ms (in Test mode).")) == [
+        "markdown cell 1 mentions test mode, which learners never meet"]
+
+
+def test_minutes_that_differ_from_the_instructor_page_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "07_x.md").write_text("---\nteaching: 20\nexercises: 10\n---\n")
+    notebook = {"cells": [{"cell_type": "markdown", "source": "# 07\n**Time**: 25 minutes teaching, 10 minutes exercise."}]}
+    assert time_problems(notebook, tmp_path / "notebooks" / "07_x.ipynb") == [
+        "the notebook states 25 + 10 minutes, lessons/07_x.md says (20, 10)"]
+    assert time_problems(notebook, tmp_path / "notebooks" / "08_y.ipynb") == ["there is no instructor page lessons/08_y.md"]
 
 
 @pytest.mark.parametrize("page", MARKDOWN_PAGES, ids=lambda path: str(path.relative_to(REPOSITORY)))
