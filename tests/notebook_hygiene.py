@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -128,6 +129,41 @@ def time_problems(notebook: dict[str, Any], path: Path) -> list[str]:
     if paged != stated:
         return [f"the notebook states {stated[0]} + {stated[1]} minutes, lessons/{page.name} says {paged}"]
     return []
+
+
+# A learner reads technical prose with numbers in it at about this pace, and stops to predict.
+WORDS_READ_A_MINUTE = 150
+MINUTES_TO_PREDICT = 1
+
+
+class Section(NamedTuple):
+    """One '## ' section of a notebook, and the least time a learner spends in it."""
+
+    title: str
+    words: int
+    run_seconds: float  # its code cells' execution, from the committed outputs (make notebooks)
+    predictions: int
+
+    @property
+    def minutes(self) -> float:
+        return self.words / WORDS_READ_A_MINUTE + self.run_seconds / 60 + self.predictions * MINUTES_TO_PREDICT
+
+
+def sections(notebook: dict[str, Any]) -> list[Section]:
+    """The notebook cut at its '## ' headings (the front matter comes first), with what each costs a learner."""
+    found: list[list] = [["front matter", 0, 0.0, 0]]
+    for cell in notebook["cells"]:
+        text = text_of(cell["source"])
+        if cell["cell_type"] == "markdown":
+            for line in text.splitlines():
+                if line.startswith("## "):
+                    found.append([line[3:].strip(), 0, 0.0, 0])
+            found[-1][1] += len(FENCED_CODE.sub("", text).split())
+            found[-1][3] += text.count("Predict, then run")
+        elif timing := cell.get("metadata", {}).get("execution"):
+            ran = datetime.fromisoformat(timing["shell.execute_reply"]) - datetime.fromisoformat(timing["iopub.execute_input"])
+            found[-1][2] += ran.total_seconds()
+    return [Section(*values) for values in found]
 
 
 def leak_problems(notebook: dict[str, Any]) -> list[str]:

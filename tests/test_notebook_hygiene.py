@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from notebook_hygiene import REPOSITORY, broken_links, load, problems, prose_problems, time_problems
+from notebook_hygiene import REPOSITORY, broken_links, load, problems, prose_problems, sections, stated_minutes, time_problems
 
 NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("*.ipynb"))
 FIXTURES = REPOSITORY / "tests" / "fixtures" / "notebooks"
@@ -18,6 +18,25 @@ def test_committed_notebook_is_clean(notebook: Path) -> None:
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
 def test_a_notebook_states_the_minutes_its_instructor_page_states(notebook: Path) -> None:
     assert time_problems(load(notebook), notebook) == []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_the_stated_teaching_minutes_cover_reading_running_and_predicting(notebook: Path) -> None:
+    book = load(notebook)
+    needed = sum(section.minutes for section in sections(book))
+    teaching, _ = stated_minutes(book)
+    assert teaching >= needed, (f"{notebook.name} states {teaching} minutes of teaching, but reading its prose, "
+                                f"running its cells and predicting take {needed:.0f}")
+
+
+def test_sections_count_words_run_time_and_predictions() -> None:
+    cells = [{"cell_type": "markdown", "source": "# Title\n" + "word " * 149},
+             {"cell_type": "markdown", "source": "## First\n**Predict, then run**: how long?"},
+             {"cell_type": "code", "source": "x", "metadata": {"execution": {
+                 "iopub.execute_input": "2026-01-01T10:00:00.000Z", "shell.execute_reply": "2026-01-01T10:00:30.000Z"}}}]
+    front, first = sections({"cells": cells})
+    assert front == ("front matter", 151, 0.0, 0) and front.minutes == pytest.approx(151 / 150)
+    assert first == ("First", 7, 30.0, 1) and first.minutes == pytest.approx(7 / 150 + 0.5 + 1)
 
 
 def test_a_cell_over_160_words_or_one_that_mentions_test_mode_is_reported() -> None:
