@@ -22,6 +22,7 @@ from helpers.llm_server.headers import duration
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.launcher import arguments
 from helpers.llm_server.limits import ROOM, UNSET_MAX_TOKENS_ESTIMATE, Bucket, RateLimiter, organization_of, token_cost
+from helpers.llm_server.slots import Slots
 from helpers.llm_server.text import answer, count_tokens, tokens_of
 from helpers.mode import ENDPOINT_VARIABLE
 
@@ -154,6 +155,60 @@ def test_capacity_queues_requests_in_arrival_order(fresh) -> None:
     asyncio.run(burst())
     waits = sorted(entry["queue_wait"] for entry in fresh.requests())
     assert waits[1] < 0.02 and waits[2] > 0.01  # two started at once, the others waited for a slot
+
+
+def most_generating_at_a_start(journal: list[dict], after: float = 0.0, before: float = math.inf) -> int:
+    """The most requests generating at once, counted at each start between `after` and `before` (Unix times)."""
+    spans = [(e["start"], e["end"]) for e in journal if e["start"] is not None]
+    return max((sum(start <= moment < end for start, end in spans) for moment, _ in spans if after < moment < before),
+               default=0)
+
+
+@pytest.mark.parametrize(("before", "after"), [(2, 2), (2, 4), (4, 2)])
+def test_a_capacity_change_serves_every_queued_request_and_holds_to_the_new_capacity(fresh, before, after) -> None:
+    """Change the capacity while slots are held and requests wait: none is lost, none exceeds the limit."""
+    fresh.configure(preset="sim-fast", time_scale=2.0, capacity=before)  # one token: 0.5 s per request
+    calls = 2 * before + 2
+
+    async def burst_with_a_change_halfway() -> tuple[list, float, float]:
+        async with fresh.async_client(max_retries=0, timeout=10) as client:
+            replies = [asyncio.create_task(client.chat.completions.create(
+                model=fresh.model, messages=PROMPT, max_tokens=1)) for _ in range(calls)]
+            while (stats := await asyncio.to_thread(fresh.stats))["in_flight"] < before or \
+                    stats["queued"] < calls - before:  # every slot held, the others waiting
+                await asyncio.sleep(0.01)
+            changing = time.time()
+            await asyncio.to_thread(fresh.configure, capacity=after)
+            changed = time.time()
+            replies = await asyncio.gather(*replies, return_exceptions=True)
+            later = [client.chat.completions.create(model=fresh.model, messages=PROMPT, max_tokens=1)
+                     for _ in range(2 * after)]  # a burst once the change has settled
+            return replies + await asyncio.gather(*later, return_exceptions=True), changing, changed
+
+    replies, changing, changed = asyncio.run(burst_with_a_change_halfway())
+    answered = [type(reply).__name__ for reply in replies]
+    journal = fresh.requests()
+    assert answered == ["ChatCompletion"] * len(replies) and [e["status"] for e in journal] == [200] * len(replies)
+    assert most_generating_at_a_start(journal, before=changing) <= before
+    assert most_generating_at_a_start(journal, after=changed) <= after  # holders drain before any start
+    assert fresh.stats()["in_flight"] == fresh.stats()["queued"] == 0
+
+
+def test_a_request_that_leaves_the_queue_takes_no_slot_with_it() -> None:
+    async def leave_twice() -> Slots:
+        slots = Slots(1)
+        await slots.acquire()
+        early, late, last = (asyncio.create_task(slots.acquire()) for _ in range(3))
+        await asyncio.sleep(0)
+        early.cancel()  # left while waiting
+        slots.release()  # hands the slot to `late` ...
+        late.cancel()  # ... which leaves before it could run: the slot goes on to `last`
+        await asyncio.gather(early, late, return_exceptions=True)
+        await asyncio.wait_for(last, timeout=1)
+        return slots
+
+    slots = asyncio.run(leave_twice())
+    assert (slots.busy, len(slots._waiters)) == (1, 0)
 
 
 def test_over_the_rate_limit_is_a_429_with_openai_headers_and_the_sdk_retry_honours_it(fresh) -> None:

@@ -32,6 +32,7 @@ from helpers.llm_server.headers import ratelimit_headers, retry_headers
 from helpers.llm_server.journal import Entry, Journal
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.limits import ROOM, RateLimiter, token_cost
+from helpers.llm_server.slots import Slots
 
 MAX_BODY_BYTES = 1024 * 1024
 # Request ids need only differ, not be secret: one generator seeded once by the OS is several
@@ -48,6 +49,7 @@ class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.journal = Journal()
         self.sequence: dict[str, count] = {}
+        self.slots = Slots(config.capacity)  # one for the server's life: `apply` changes its limit
         self.apply(config)
 
     def apply(self, config: SimConfig) -> None:
@@ -56,7 +58,7 @@ class Simulator:
         # Faults worked out once per configuration, not per request: keys with their own, and the rest
         self.key_faults = {key: config.faults_for(key) for key in config.key_faults}
         self.default_faults = Faults.of(config)
-        self.slots = asyncio.Semaphore(config.capacity)  # asyncio's semaphore wakes waiters in FIFO order
+        self.slots.resize(config.capacity)  # requests holding or waiting for a slot keep their place
         self.limiter = RateLimiter(rpm=config.rpm, tpm=config.tpm, shared_rpm=config.shared_rpm,
                                    shared_tpm=config.shared_tpm, time_scale=config.time_scale)
 
