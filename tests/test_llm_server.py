@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from helpers.llm_server import cli, start_server
-from helpers.llm_server.endpoint import BudgetExhausted, SimulatorOnly
+from helpers.llm_server.endpoint import Budget, BudgetExhausted, RemoteEndpoint, SimulatorOnly
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.headers import duration
 from helpers.llm_server.latency import PRESETS, request_rng
@@ -531,6 +531,23 @@ def test_a_remote_endpoint_is_used_instead_of_the_simulator_and_its_budget_stops
             for simulator_only in (endpoint.requests, endpoint.stats, endpoint.reset):
                 with pytest.raises(SimulatorOnly, match="needs the simulated server"):
                     simulator_only()
+
+
+def test_an_http_client_passed_twice_counts_each_request_once(fresh) -> None:
+    fresh.configure(preset="instant")
+    endpoint = RemoteEndpoint(fresh.base_url, "sk-remote", "instant", Budget(10))
+    http_client = openai.DefaultHttpxClient()
+    endpoint.client(http_client=http_client)
+    endpoint.client(http_client=http_client).chat.completions.create(model="instant", messages=PROMPT)
+
+    async def through_the_same_async_client_twice() -> None:
+        async with openai.DefaultAsyncHttpxClient() as async_http_client:
+            endpoint.async_client(http_client=async_http_client)
+            await endpoint.async_client(http_client=async_http_client).chat.completions.create(
+                model="instant", messages=PROMPT)
+
+    asyncio.run(through_the_same_async_client_twice())
+    assert endpoint.budget.spent == len(fresh.requests()) == 2
 
 
 def test_every_setting_of_start_server_reaches_the_server_through_its_command_line() -> None:
