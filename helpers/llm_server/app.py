@@ -139,17 +139,17 @@ def admit(simulator: Simulator, entry: Entry, faults: Faults, tokens: int, heade
         entry.status, entry.end, entry.fault = 429, time.time(), "insufficient_quota"
         raise errors.insufficient_quota(headers)
     entry.token_cost = tokens
-    verdict = simulator.limiter.admit(entry.key, tokens)
-    headers |= ratelimit_headers(verdict.shown)
-    if not verdict.wait:
+    admission = simulator.limiter.admit(entry.key, tokens)
+    headers |= ratelimit_headers(admission.shown)
+    if not admission.wait:
         return
-    bucket = verdict.refused_by
+    bucket = admission.refused_by
     entry.status, entry.end = 429, time.time()
     entry.limited_by = f"{'room' if bucket.owner == ROOM else 'key'} {bucket.kind}"
-    if math.isinf(verdict.wait):
-        raise errors.request_too_large(entry.model, bucket, verdict.cost, headers)
-    entry.retry_after = verdict.wait
-    raise errors.rate_limited(entry.model, bucket, verdict.cost, verdict.wait, headers | retry_headers(verdict.wait))
+    if math.isinf(admission.wait):
+        raise errors.request_too_large(entry.model, bucket, admission.cost, headers)
+    entry.retry_after = admission.wait
+    raise errors.rate_limited(entry.model, bucket, admission.cost, admission.wait, headers | retry_headers(admission.wait))
 
 
 async def sleep_until(deadline: float) -> None:
