@@ -1,6 +1,7 @@
 """The simulated server through the official openai client, over real HTTP, in a real child process."""
 
 import asyncio
+import inspect
 import json
 import math
 import os
@@ -15,7 +16,7 @@ import urllib.request
 import openai
 import pytest
 
-from helpers.llm_server import cli, start_server
+from helpers.llm_server import cli, config, start_server
 from helpers.llm_server.endpoint import Budget, BudgetExhausted, RemoteEndpoint, SimulatorOnly
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.headers import duration
@@ -27,9 +28,9 @@ from helpers.llm_server.text import answer, count_tokens, tokens_of
 from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
-DEFAULTS = dict(preset="sim-fast", time_scale=0.05, capacity=256, rpm=None, tpm=None, shared_rpm=None,
-                shared_tpm=None, error_rate=0.0, hang_rate=0.0, drop_rate=0.0, slow_first_byte_rate=0.0,
-                slow_first_byte_seconds=2.0, insufficient_quota=False, key_faults={})
+# The server's defaults, faster: what each test starts from
+DEFAULTS = {name: getattr(config.DEFAULTS, name) for name in config.CHANGEABLE} | dict(preset="sim-fast",
+                                                                                        time_scale=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -557,6 +558,26 @@ def test_every_setting_of_start_server_reaches_the_server_through_its_command_li
     assert {name: getattr(config, name) for name in settings} == settings and config.key_faults == key_faults
     with pytest.raises(SystemExit, match="error_rate must be a number from 0 to 1"):
         cli.config_from(cli.parse(["--error-rate", "2"]))
+
+
+def test_the_command_line_and_start_server_take_their_defaults_from_the_servers_configuration(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for flag, value in (("--capacity", config.DEFAULTS.capacity), ("--time-scale", config.DEFAULTS.time_scale),
+                        ("--slow-first-byte-seconds", config.DEFAULTS.slow_first_byte_seconds)):
+        assert re.search(rf"{flag} \S+ .*?\(default: {value}\)", shown), flag
+    assert cli.config_from(cli.parse([])) == config.DEFAULTS
+    # time_scale depends on the mode (default_time_scale), key_faults is None for the empty dict
+    parameters = {name: parameter.default for name, parameter in inspect.signature(start_server).parameters.items()
+                  if name not in ("time_scale", "key_faults")}
+    assert parameters == {name: getattr(config.DEFAULTS, name) for name in parameters}
+
+
+def test_the_notebooks_side_imports_no_server_framework() -> None:
+    code = "import sys, helpers.llm_server; print('aiohttp' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_the_server_process_imports_nothing_heavy_it_does_not_need() -> None:
