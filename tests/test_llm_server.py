@@ -1,6 +1,7 @@
 """The simulated server through the official openai client, over real HTTP, in a real child process."""
 
 import asyncio
+import inspect
 import json
 import math
 import os
@@ -15,20 +16,21 @@ import urllib.request
 import openai
 import pytest
 
-from helpers.llm_server import cli, start_server
-from helpers.llm_server.endpoint import BudgetExhausted, SimulatorOnly
+from helpers.llm_server import cli, config, start_server
+from helpers.llm_server.endpoint import Budget, BudgetExhausted, RemoteEndpoint, SimulatorOnly
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.headers import duration
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.launcher import arguments
 from helpers.llm_server.limits import ROOM, UNSET_MAX_TOKENS_ESTIMATE, Bucket, RateLimiter, organization_of, token_cost
+from helpers.llm_server.slots import Slots
 from helpers.llm_server.text import answer, count_tokens, tokens_of
 from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
-DEFAULTS = dict(preset="sim-fast", time_scale=0.05, capacity=256, rpm=None, tpm=None, shared_rpm=None,
-                shared_tpm=None, error_rate=0.0, hang_rate=0.0, drop_rate=0.0, slow_first_byte_rate=0.0,
-                slow_first_byte_seconds=2.0, insufficient_quota=False, key_faults={})
+# The server's defaults, faster: what each test starts from
+DEFAULTS = {name: getattr(config.DEFAULTS, name) for name in config.CHANGEABLE} | dict(preset="sim-fast",
+                                                                                        time_scale=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +156,60 @@ def test_capacity_queues_requests_in_arrival_order(fresh) -> None:
     asyncio.run(burst())
     waits = sorted(entry["queue_wait"] for entry in fresh.requests())
     assert waits[1] < 0.02 and waits[2] > 0.01  # two started at once, the others waited for a slot
+
+
+def most_generating_at_a_start(journal: list[dict], after: float = 0.0, before: float = math.inf) -> int:
+    """The most requests generating at once, counted at each start between `after` and `before` (Unix times)."""
+    spans = [(e["start"], e["end"]) for e in journal if e["start"] is not None]
+    return max((sum(start <= moment < end for start, end in spans) for moment, _ in spans if after < moment < before),
+               default=0)
+
+
+@pytest.mark.parametrize(("before", "after"), [(2, 2), (2, 4), (4, 2)])
+def test_a_capacity_change_serves_every_queued_request_and_holds_to_the_new_capacity(fresh, before, after) -> None:
+    """Change the capacity while slots are held and requests wait: none is lost, none exceeds the limit."""
+    fresh.configure(preset="sim-fast", time_scale=2.0, capacity=before)  # one token: 0.5 s per request
+    calls = 2 * before + 2
+
+    async def burst_with_a_change_halfway() -> tuple[list, float, float]:
+        async with fresh.async_client(max_retries=0, timeout=10) as client:
+            replies = [asyncio.create_task(client.chat.completions.create(
+                model=fresh.model, messages=PROMPT, max_tokens=1)) for _ in range(calls)]
+            while (stats := await asyncio.to_thread(fresh.stats))["in_flight"] < before or \
+                    stats["queued"] < calls - before:  # every slot held, the others waiting
+                await asyncio.sleep(0.01)
+            changing = time.time()
+            await asyncio.to_thread(fresh.configure, capacity=after)
+            changed = time.time()
+            replies = await asyncio.gather(*replies, return_exceptions=True)
+            later = [client.chat.completions.create(model=fresh.model, messages=PROMPT, max_tokens=1)
+                     for _ in range(2 * after)]  # a burst once the change has settled
+            return replies + await asyncio.gather(*later, return_exceptions=True), changing, changed
+
+    replies, changing, changed = asyncio.run(burst_with_a_change_halfway())
+    answered = [type(reply).__name__ for reply in replies]
+    journal = fresh.requests()
+    assert answered == ["ChatCompletion"] * len(replies) and [e["status"] for e in journal] == [200] * len(replies)
+    assert most_generating_at_a_start(journal, before=changing) <= before
+    assert most_generating_at_a_start(journal, after=changed) <= after  # holders drain before any start
+    assert fresh.stats()["in_flight"] == fresh.stats()["queued"] == 0
+
+
+def test_a_request_that_leaves_the_queue_takes_no_slot_with_it() -> None:
+    async def leave_twice() -> Slots:
+        slots = Slots(1)
+        await slots.acquire()
+        early, late, last = (asyncio.create_task(slots.acquire()) for _ in range(3))
+        await asyncio.sleep(0)
+        early.cancel()  # left while waiting
+        slots.release()  # hands the slot to `late` ...
+        late.cancel()  # ... which leaves before it could run: the slot goes on to `last`
+        await asyncio.gather(early, late, return_exceptions=True)
+        await asyncio.wait_for(last, timeout=1)
+        return slots
+
+    slots = asyncio.run(leave_twice())
+    assert (slots.busy, len(slots._waiters)) == (1, 0)
 
 
 def test_over_the_rate_limit_is_a_429_with_openai_headers_and_the_sdk_retry_honours_it(fresh) -> None:
@@ -478,6 +534,23 @@ def test_a_remote_endpoint_is_used_instead_of_the_simulator_and_its_budget_stops
                     simulator_only()
 
 
+def test_an_http_client_passed_twice_counts_each_request_once(fresh) -> None:
+    fresh.configure(preset="instant")
+    endpoint = RemoteEndpoint(fresh.base_url, "sk-remote", "instant", Budget(10))
+    http_client = openai.DefaultHttpxClient()
+    endpoint.client(http_client=http_client)
+    endpoint.client(http_client=http_client).chat.completions.create(model="instant", messages=PROMPT)
+
+    async def through_the_same_async_client_twice() -> None:
+        async with openai.DefaultAsyncHttpxClient() as async_http_client:
+            endpoint.async_client(http_client=async_http_client)
+            await endpoint.async_client(http_client=async_http_client).chat.completions.create(
+                model="instant", messages=PROMPT)
+
+    asyncio.run(through_the_same_async_client_twice())
+    assert endpoint.budget.spent == len(fresh.requests()) == 2
+
+
 def test_every_setting_of_start_server_reaches_the_server_through_its_command_line() -> None:
     settings = dict(DEFAULTS, preset="instant", seed=3, tpm=1000, shared_rpm=30, hang_rate=0.1, insufficient_quota=True)
     key_faults = settings.pop("key_faults") | {"sk-bob": {"error_rate": 0.9, "slow_first_byte_seconds": 0.5}}
@@ -485,6 +558,26 @@ def test_every_setting_of_start_server_reaches_the_server_through_its_command_li
     assert {name: getattr(config, name) for name in settings} == settings and config.key_faults == key_faults
     with pytest.raises(SystemExit, match="error_rate must be a number from 0 to 1"):
         cli.config_from(cli.parse(["--error-rate", "2"]))
+
+
+def test_the_command_line_and_start_server_take_their_defaults_from_the_servers_configuration(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for flag, value in (("--capacity", config.DEFAULTS.capacity), ("--time-scale", config.DEFAULTS.time_scale),
+                        ("--slow-first-byte-seconds", config.DEFAULTS.slow_first_byte_seconds)):
+        assert re.search(rf"{flag} \S+ .*?\(default: {value}\)", shown), flag
+    assert cli.config_from(cli.parse([])) == config.DEFAULTS
+    # time_scale depends on the mode (default_time_scale), key_faults is None for the empty dict
+    parameters = {name: parameter.default for name, parameter in inspect.signature(start_server).parameters.items()
+                  if name not in ("time_scale", "key_faults")}
+    assert parameters == {name: getattr(config.DEFAULTS, name) for name in parameters}
+
+
+def test_the_notebooks_side_imports_no_server_framework() -> None:
+    code = "import sys, helpers.llm_server; print('aiohttp' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_the_server_process_imports_nothing_heavy_it_does_not_need() -> None:

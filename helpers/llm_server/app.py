@@ -32,6 +32,7 @@ from helpers.llm_server.headers import ratelimit_headers, retry_headers
 from helpers.llm_server.journal import Entry, Journal
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.limits import ROOM, RateLimiter, token_cost
+from helpers.llm_server.slots import Slots
 
 MAX_BODY_BYTES = 1024 * 1024
 # Request ids need only differ, not be secret: one generator seeded once by the OS is several
@@ -48,6 +49,7 @@ class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.journal = Journal()
         self.sequence: dict[str, count] = {}
+        self.slots = Slots(config.capacity)  # one for the server's life: `apply` changes its limit
         self.apply(config)
 
     def apply(self, config: SimConfig) -> None:
@@ -56,7 +58,7 @@ class Simulator:
         # Faults worked out once per configuration, not per request: keys with their own, and the rest
         self.key_faults = {key: config.faults_for(key) for key in config.key_faults}
         self.default_faults = Faults.of(config)
-        self.slots = asyncio.Semaphore(config.capacity)  # asyncio's semaphore wakes waiters in FIFO order
+        self.slots.resize(config.capacity)  # requests holding or waiting for a slot keep their place
         self.limiter = RateLimiter(rpm=config.rpm, tpm=config.tpm, shared_rpm=config.shared_rpm,
                                    shared_tpm=config.shared_tpm, time_scale=config.time_scale)
 
@@ -137,17 +139,17 @@ def admit(simulator: Simulator, entry: Entry, faults: Faults, tokens: int, heade
         entry.status, entry.end, entry.fault = 429, time.time(), "insufficient_quota"
         raise errors.insufficient_quota(headers)
     entry.token_cost = tokens
-    verdict = simulator.limiter.admit(entry.key, tokens)
-    headers |= ratelimit_headers(verdict.shown)
-    if not verdict.wait:
+    admission = simulator.limiter.admit(entry.key, tokens)
+    headers |= ratelimit_headers(admission.shown)
+    if not admission.wait:
         return
-    bucket = verdict.refused_by
+    bucket = admission.refused_by
     entry.status, entry.end = 429, time.time()
     entry.limited_by = f"{'room' if bucket.owner == ROOM else 'key'} {bucket.kind}"
-    if math.isinf(verdict.wait):
-        raise errors.request_too_large(entry.model, bucket, verdict.cost, headers)
-    entry.retry_after = verdict.wait
-    raise errors.rate_limited(entry.model, bucket, verdict.cost, verdict.wait, headers | retry_headers(verdict.wait))
+    if math.isinf(admission.wait):
+        raise errors.request_too_large(entry.model, bucket, admission.cost, headers)
+    entry.retry_after = admission.wait
+    raise errors.rate_limited(entry.model, bucket, admission.cost, admission.wait, headers | retry_headers(admission.wait))
 
 
 async def sleep_until(deadline: float) -> None:

@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from helpers.llm_server.config import CHANGEABLE, SimConfig
+from helpers.llm_server.config import CHANGEABLE, DEFAULTS, SimConfig
 from helpers.llm_server.errors import ApiError
 from helpers.llm_server.latency import PRESETS
 
@@ -45,22 +45,33 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--watch-parent", action="store_true",
                         help="exit when standard input closes: how a notebook's server dies with its kernel")
     model = parser.add_argument_group("the simulated model")
-    model.add_argument("--preset", default="sim-flash", choices=sorted(PRESETS))
-    model.add_argument("--seed", type=int, default=0, help="the same seed gives the same latencies, faults and text")
-    model.add_argument("--time-scale", type=float, default=1.0, help="multiply every delay (0.1: ten times faster)")
-    model.add_argument("--capacity", type=int, default=256, help="generation slots; more requests queue")
-    limits = parser.add_argument_group("rate limits, per simulated minute (beyond them: 429)")
-    limits.add_argument("--rpm", type=int, help="requests per minute, per key")
-    limits.add_argument("--tpm", type=int, help="tokens per minute, per key: prompt + max_tokens (or 80) per answer")
-    limits.add_argument("--shared-rpm", type=int, help="requests per minute, all keys together")
-    limits.add_argument("--shared-tpm", type=int, help="tokens per minute, all keys together")
+    model.add_argument("--preset", default=DEFAULTS.preset, choices=sorted(PRESETS), help="default: %(default)s")
+    model.add_argument("--seed", type=int, default=DEFAULTS.seed,
+                       help="the same seed gives the same latencies, faults and text (default: %(default)s)")
+    model.add_argument("--time-scale", type=float, default=DEFAULTS.time_scale,
+                       help="multiply every delay, 0.1: ten times faster (default: %(default)s)")
+    model.add_argument("--capacity", type=int, default=DEFAULTS.capacity,
+                       help="generation slots; more requests queue (default: %(default)s)")
+    limits = parser.add_argument_group("rate limits, per simulated minute (beyond them: 429; default: no limit)")
+    limits.add_argument("--rpm", type=int, default=DEFAULTS.rpm, help="requests per minute, per key")
+    limits.add_argument("--tpm", type=int, default=DEFAULTS.tpm,
+                        help="tokens per minute, per key: prompt + max_tokens (or 80) per answer")
+    limits.add_argument("--shared-rpm", type=int, default=DEFAULTS.shared_rpm,
+                        help="requests per minute, all keys together")
+    limits.add_argument("--shared-tpm", type=int, default=DEFAULTS.shared_tpm, help="tokens per minute, all keys together")
     faults = parser.add_argument_group("faults (shares of requests from 0 to 1; see helpers/llm_server/faults.py)")
-    faults.add_argument("--error-rate", type=float, default=0.0, help="answered 500")
-    faults.add_argument("--hang-rate", type=float, default=0.0, help="never answered: the client times out")
-    faults.add_argument("--drop-rate", type=float, default=0.0, help="connection closed halfway through the answer")
-    faults.add_argument("--slow-first-byte-rate", type=float, default=0.0, help="answer starts late")
-    faults.add_argument("--slow-first-byte-seconds", type=float, default=2.0, help="how late (simulated seconds)")
-    faults.add_argument("--insufficient-quota", action="store_true", help="every request: 429 insufficient_quota")
+    faults.add_argument("--error-rate", type=float, default=DEFAULTS.error_rate,
+                        help="answered 500 (default: %(default)s)")
+    faults.add_argument("--hang-rate", type=float, default=DEFAULTS.hang_rate,
+                        help="never answered: the client times out (default: %(default)s)")
+    faults.add_argument("--drop-rate", type=float, default=DEFAULTS.drop_rate,
+                        help="connection closed halfway through the answer (default: %(default)s)")
+    faults.add_argument("--slow-first-byte-rate", type=float, default=DEFAULTS.slow_first_byte_rate,
+                        help="answer starts late (default: %(default)s)")
+    faults.add_argument("--slow-first-byte-seconds", type=float, default=DEFAULTS.slow_first_byte_seconds,
+                        help="how late, in simulated seconds (default: %(default)s)")
+    faults.add_argument("--insufficient-quota", action="store_true", default=DEFAULTS.insufficient_quota,
+                        help="every request: 429 insufficient_quota")
     faults.add_argument("--key-fault", type=key_fault, action="append", default=[], metavar="KEY:SETTING=VALUE",
                         help="a fault setting for one key only; repeat for more")
     room = parser.add_argument_group("room mode")

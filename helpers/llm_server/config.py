@@ -1,4 +1,8 @@
-"""Everything a learner may change while the server runs (`handle.configure(...)`, POST /sim/config)."""
+"""Everything a learner may change while the server runs (`handle.configure(...)`, POST /sim/config).
+
+SimConfig's defaults are the server's: the command line (cli.py) and `start_server` (launcher.py)
+read theirs from DEFAULTS below, and the faults' own defaults live in faults.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from helpers.llm_server.latency import PRESETS
 LIMITS = ("rpm", "tpm", "shared_rpm", "shared_tpm")
 CHANGEABLE = ("preset", "seed", "time_scale", "capacity", *LIMITS, "error_rate", "hang_rate", "drop_rate",
               "slow_first_byte_rate", "slow_first_byte_seconds", "insufficient_quota", "key_faults")
+NO_FAULTS = Faults()
 
 
 @dataclass
@@ -26,12 +31,12 @@ class SimConfig:
     shared_rpm: int | None = None  # requests per minute for all keys together (a workshop room)
     shared_tpm: int | None = None  # tokens per minute for all keys together
     # Faults, for every key (see faults.py) ...
-    error_rate: float = 0.0
-    hang_rate: float = 0.0
-    drop_rate: float = 0.0
-    slow_first_byte_rate: float = 0.0
-    slow_first_byte_seconds: float = 2.0
-    insufficient_quota: bool = False
+    error_rate: float = NO_FAULTS.error_rate
+    hang_rate: float = NO_FAULTS.hang_rate
+    drop_rate: float = NO_FAULTS.drop_rate
+    slow_first_byte_rate: float = NO_FAULTS.slow_first_byte_rate
+    slow_first_byte_seconds: float = NO_FAULTS.slow_first_byte_seconds
+    insufficient_quota: bool = NO_FAULTS.insufficient_quota
     # ... and per key, overriding them: {"sk-broken": {"error_rate": 1.0}}
     key_faults: dict[str, dict] = field(default_factory=dict)
     keys: list[str] | None = field(default=None, repr=False)  # the roster in room mode; None: any key
@@ -65,3 +70,6 @@ class SimConfig:
         shown["keys"] = None if self.keys is None else len(self.keys)
         shown["key_faults"] = {key[:8] + "…": changes for key, changes in self.key_faults.items()}
         return shown
+
+
+DEFAULTS = SimConfig()  # what a server is unless told otherwise

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -54,6 +55,26 @@ class Budget:
                     f"{ENDPOINT_VARIABLE} to use the free simulator.")
             self.spent += 1
 
+    # httpx's request hooks, one per kind of client. Bound methods of one budget compare equal,
+    # which is how `counted` sees that a client already counts against this budget.
+    def on_request(self, request: Any) -> None:
+        self.spend(request.url)
+
+    async def on_async_request(self, request: Any) -> None:
+        self.spend(request.url)
+
+
+def counted(http_client: Any, hook: Callable[[Any], object]) -> Any:
+    """The caller's HTTP client, with `hook` run before each request it sends, once however often it is passed.
+
+    The hook goes on the caller's own client, not a copy: that client is what sends the requests.
+    Adding it again would count every request twice, so a client that has it already is left alone.
+    """
+    hooks = http_client.event_hooks["request"]
+    if hook not in hooks:
+        http_client.event_hooks = {**http_client.event_hooks, "request": [*hooks, hook]}
+    return http_client
+
 
 _budgets: dict[str, Budget] = {}  # one per endpoint for the life of the kernel
 
@@ -67,22 +88,13 @@ class RemoteEndpoint:
         self.base_url, self.api_key, self.model, self.budget = base_url, api_key, model, budget
 
     def client(self, **kwargs: Any) -> openai.OpenAI:
-        def count(request: Any) -> None:
-            self.budget.spend(request.url)
-
-        http_client = kwargs.pop("http_client", None) or openai.DefaultHttpxClient()
-        http_client.event_hooks = {**http_client.event_hooks,
-                                   "request": [*http_client.event_hooks["request"], count]}
+        http_client = counted(kwargs.pop("http_client", None) or openai.DefaultHttpxClient(), self.budget.on_request)
         return openai.OpenAI(base_url=self.base_url, api_key=kwargs.pop("api_key", self.api_key),
                              http_client=http_client, **kwargs)
 
     def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
-        async def count(request: Any) -> None:
-            self.budget.spend(request.url)
-
-        http_client = kwargs.pop("http_client", None) or openai.DefaultAsyncHttpxClient()
-        http_client.event_hooks = {**http_client.event_hooks,
-                                   "request": [*http_client.event_hooks["request"], count]}
+        http_client = counted(kwargs.pop("http_client", None) or openai.DefaultAsyncHttpxClient(),
+                              self.budget.on_async_request)
         return openai.AsyncOpenAI(base_url=self.base_url, api_key=kwargs.pop("api_key", self.api_key),
                                   http_client=http_client, **kwargs)
 

@@ -7,11 +7,13 @@ OpenAI's wording, so what a learner reads here is what they will read from the r
 from __future__ import annotations
 
 import json
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from helpers.llm_server.headers import duration
 from helpers.llm_server.limits import Bucket
+
+if TYPE_CHECKING:  # config.py checks settings with these errors in the notebook's process too: no aiohttp there
+    from aiohttp import web
 
 RATE_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
 ERROR_CODES_URL = "https://platform.openai.com/docs/guides/error-codes/api-errors"
@@ -28,6 +30,8 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def response(self) -> web.Response:
+        from aiohttp import web
+
         body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
         return web.json_response(body, status=self.status, headers=self.headers, dumps=json.dumps)
 

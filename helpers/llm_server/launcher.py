@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
+from helpers.llm_server.config import DEFAULTS
 from helpers.mode import ENDPOINT_VARIABLE, by_mode
 
 if TYPE_CHECKING:  # the server process never needs the client: keep its start fast
@@ -40,7 +41,7 @@ def default_time_scale() -> float:
     machine's scheduling hiccups (sleeps overshooting by tenths of a second) do not decide a
     lesson's timing claim. LLM_SIM_TIME_SCALE overrides both."""
     override = os.environ.get("LLM_SIM_TIME_SCALE")
-    return float(override) if override else by_mode(learner=1.0, test=0.3)
+    return float(override) if override else by_mode(learner=DEFAULTS.time_scale, test=0.3)
 
 
 class ServerHandle:
@@ -142,16 +143,19 @@ def arguments(settings: dict[str, Any], key_faults: dict[str, dict]) -> list[str
     return flags
 
 
-def start_server(preset: str = "sim-flash", *, seed: int = 0, time_scale: float | None = None,
-                 capacity: int | None = None, rpm: int | None = None, tpm: int | None = None,
-                 shared_rpm: int | None = None, shared_tpm: int | None = None, error_rate: float = 0.0,
-                 hang_rate: float = 0.0, drop_rate: float = 0.0, slow_first_byte_rate: float = 0.0,
-                 slow_first_byte_seconds: float = 2.0, insufficient_quota: bool = False,
+def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, time_scale: float | None = None,
+                 capacity: int = DEFAULTS.capacity, rpm: int | None = DEFAULTS.rpm, tpm: int | None = DEFAULTS.tpm,
+                 shared_rpm: int | None = DEFAULTS.shared_rpm, shared_tpm: int | None = DEFAULTS.shared_tpm,
+                 error_rate: float = DEFAULTS.error_rate, hang_rate: float = DEFAULTS.hang_rate,
+                 drop_rate: float = DEFAULTS.drop_rate, slow_first_byte_rate: float = DEFAULTS.slow_first_byte_rate,
+                 slow_first_byte_seconds: float = DEFAULTS.slow_first_byte_seconds,
+                 insufficient_quota: bool = DEFAULTS.insufficient_quota,
                  key_faults: dict[str, dict] | None = None) -> ServerHandle | RemoteEndpoint:
     """Start a simulated server on a free loopback port and return when it answers.
 
     Every setting can be changed later with `handle.configure(...)`; see SimConfig in config.py
-    for what each one means, limits.py for the rate limits and faults.py for the faults.
+    for what each one means and its default, limits.py for the rate limits and faults.py for the faults.
+    `time_scale` left out: real time for a learner, shorter under test (`default_time_scale`).
     If the learner opted in to a real endpoint (LLM_COURSE_BASE_URL, see endpoint.py), start
     nothing and return that endpoint instead: same clients, a request budget, no journal.
     """

@@ -86,8 +86,8 @@ class Bucket:
         return (self.limit - self.level) / self.rate
 
 
-class Verdict(NamedTuple):
-    """The limiter's answer for one request."""
+class Admission(NamedTuple):
+    """Whether the rate limits let one request in now, and if not, which bucket refused and for how long."""
 
     wait: float  # 0: admitted; else real seconds until it could be; math.inf: never (too large)
     refused_by: Bucket | None  # the bucket that said no (the one with the longest wait)
@@ -116,7 +116,7 @@ class RateLimiter:
             self.keys[key] = [self._bucket(kind, owner, limit) for kind, limit in self.per_key.items() if limit]
         return self.keys[key] + self.shared
 
-    def admit(self, key: str, tokens: int) -> Verdict:
+    def admit(self, key: str, tokens: int) -> Admission:
         """Take one request and `tokens` tokens from every bucket of `key`, or from none."""
         buckets = self.buckets_for(key)
         cost = {"requests": 1, "tokens": tokens}
@@ -125,10 +125,10 @@ class RateLimiter:
         waits = [(math.inf if cost[b.kind] > b.limit else b.wait_for(cost[b.kind]), b) for b in buckets]
         wait, worst = max(waits, key=lambda pair: pair[0], default=(0.0, None))
         if wait > 0:
-            return Verdict(wait, worst, cost[worst.kind], self._shown(buckets))
+            return Admission(wait, worst, cost[worst.kind], self._shown(buckets))
         for bucket in buckets:
             bucket.level -= cost[bucket.kind]
-        return Verdict(0.0, None, 0, self._shown(buckets))
+        return Admission(0.0, None, 0, self._shown(buckets))
 
     @staticmethod
     def _shown(buckets: list[Bucket]) -> dict[str, Bucket]:
