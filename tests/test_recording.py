@@ -58,6 +58,27 @@ def test_pool_workers_send_their_spans_home_on_the_parents_clock(start_method: s
     assert all(s.kind == "cpu" for s in recorder)
 
 
+def test_map_sends_chunksize_calls_per_task_and_start_up_opens_each_workers_row() -> None:
+    recorder = Recorder()
+    with RecordedProcessPool(recorder, 2, start_method="spawn") as pool:
+        results = list(pool.map(pow, [2, 3, 4, 5, 6], [2, 2, 2, 2, 2], chunksize=2))
+    pool.add_start_up()
+    assert results == [4, 9, 16, 25, 36]  # in the inputs' order, the last chunk shorter
+    chunks = [s for s in recorder if s.label == "chunk of pow"]
+    assert len(chunks) == 3
+    start_ups = [s for s in recorder if s.kind == "start-up"]
+    assert {s.lane for s in start_ups} == {s.lane for s in chunks}  # one per worker that ran a chunk
+    for start_up in start_ups:
+        assert start_up.start == pool.created
+        assert start_up.end == min(s.start for s in chunks if s.lane == start_up.lane)
+
+
+def test_map_refuses_a_chunksize_below_one_as_the_executor_does() -> None:
+    with RecordedProcessPool(Recorder(), 1, start_method="spawn") as pool:
+        with pytest.raises(ValueError, match="chunksize"):
+            pool.map(pow, [1], [1], chunksize=0)
+
+
 def test_a_failing_task_in_the_pool_raises_its_own_error() -> None:
     with RecordedProcessPool(Recorder(), 1, start_method="spawn") as pool:
         with pytest.raises(TypeError):

@@ -124,6 +124,7 @@ class HybridExercise(OwnKeyExercise):
         if not isinstance(pool, Executor):
             return report.expect(False, f"make_pool() returned {kind.description}, but `loop.run_in_executor` takes a "
                                         "concurrent.futures executor: return a ProcessPoolExecutor")
+        # The learner's pool: no public attribute tells its start method (see describe_pool), so the private one.
         if pool._mp_context.get_start_method() == "fork":
             return report.expect(False, "the pool forks its workers (Linux's default up to Python 3.13): a fork copies "
                                         "this kernel with its threads and their locks, and fails on macOS and Windows. "
@@ -133,7 +134,8 @@ class HybridExercise(OwnKeyExercise):
     async def _ready(self, pool: Executor) -> None:
         """Start every worker and import the analysis there, before the clock starts."""
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(pool, warm_up, self.analyse) for _ in range(pool._max_workers)))
+        workers = pool._max_workers  # the learner chose it; ProcessPoolExecutor has no public way to read it back
+        await asyncio.gather(*(loop.run_in_executor(pool, warm_up, self.analyse) for _ in range(workers)))
 
 
 def warm_up(analyse: Analyser) -> None:

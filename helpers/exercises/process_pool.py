@@ -86,6 +86,9 @@ class PoolKind(NamedTuple):
 
 def describe_pool(pool: object) -> PoolKind:
     """What kind of pool `pool` is, and in a few words why that matters for Python code."""
+    # The learner's make_pool() built the pool, so we did not pass its size or context, and neither
+    # the executors nor multiprocessing.Pool has a public way to read them back: these private
+    # attributes (there since Python 3.7) are the only way short of asking the workers themselves.
     workers = getattr(pool, "_max_workers", None) or getattr(pool, "_processes", None)
     context = getattr(pool, "_mp_context", None) or getattr(pool, "_ctx", None)
     method = context.get_start_method() if context is not None else None

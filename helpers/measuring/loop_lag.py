@@ -67,8 +67,16 @@ class LoopLagMonitor:
         return max((late for _, late in self.samples), default=0.0)
 
     def plot(self, ax: Axes, origin: float) -> None:
-        """Lateness over time in milliseconds, sharing the timeline's x axis."""
-        ax.plot([moment - origin for moment, _ in self.samples], [late * 1000 for _, late in self.samples],
-                color="#8E44AD", marker=".", linewidth=1)
-        ax.set_ylabel("loop lag (ms)")
-        ax.set_title(f"event loop: worst wake-up {format_seconds(self.worst())} late", fontsize="small", loc="left")
+        """Each wake-up as a spike as tall as it was late, in milliseconds, sharing the timeline's x axis.
+
+        A spike, not a line from one reading to the next: a line would slope over the block and
+        hide when the loop was stuck; a spike stands where the loop woke, as tall as it waited.
+        """
+        moments = [moment - origin for moment, _ in self.samples]
+        lateness = [late * 1000 for _, late in self.samples]
+        ax.vlines(moments, 0, lateness, color="#8E44AD", linewidth=1.5)
+        ax.plot(moments, lateness, color="#8E44AD", marker=".", linestyle="none")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("woke late by (ms)")
+        ax.set_title(f"event loop, asked to wake every {format_seconds(self.interval)}: "
+                     f"worst wake-up {format_seconds(self.worst())} late", fontsize="small", loc="left")
