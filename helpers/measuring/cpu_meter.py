@@ -7,20 +7,11 @@ one row per core, darker when busier, under the timeline.
 
 from __future__ import annotations
 
-import os
-
 import psutil
 from matplotlib.axes import Axes
 
+from helpers.claims.machine import usable_cores
 from helpers.measuring.periodic import PeriodicSampler
-
-
-def usable_cores() -> list[int]:
-    """The cores this process may run on (its CPU affinity), in order."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        return list(range(psutil.cpu_count() or 1))
 
 
 class CpuMeter(PeriodicSampler[list[float]]):

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from helpers.claims.machine import gil_enabled
 from helpers.workloads.cpu_work import python_busy_work
 
 
@@ -75,8 +76,7 @@ class InterpreterFeatures(NamedTuple):
 def interpreter_features() -> InterpreterFeatures:
     """What the running interpreter offers beyond one GIL, feature-detected, not guessed from the version."""
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    gil_enabled = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
     module = next((name for name in ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters")
                    if importlib.util.find_spec(name) is not None), None)
-    return InterpreterFeatures(free_threaded, gil_enabled, module)
+    return InterpreterFeatures(free_threaded, gil_enabled(), module)
 
