@@ -16,7 +16,7 @@ from helpers.workloads.cpu_work import (
     score_opening,
     units_for_seconds,
 )
-from helpers.workloads.threads import run_on_threads
+from helpers.workloads.threads import fastest_on_threads, run_on_threads
 
 ANSWER = "Threads share memory. Processes do not share memory! Do threads share the GIL? Yes."
 
@@ -97,3 +97,14 @@ def test_run_on_threads_returns_the_wall_time_its_timeline_shows() -> None:
     spans = list(recorder)
     assert len(spans) == 6 and {span.lane for span in spans} == {"thread 1", "thread 2", "thread 3"}
     assert seconds == max(span.end for span in spans) - min(span.start for span in spans)
+
+
+def test_fastest_on_threads_keeps_each_settings_fastest_round() -> None:
+    slow_first = iter([0.05, 0.0, 0.0, 0.0])  # the first call of the first round is slowed down
+
+    def work() -> None:
+        time.sleep(next(slow_first, 0.0))
+
+    fastest = fastest_on_threads({"work": work}, thread_counts=(1, 2), calls=2, rounds=2)
+    assert set(fastest) == {"work"} and set(fastest["work"]) == {1, 2}
+    assert fastest["work"][1] < 0.04  # the second round's run, not the slowed one

@@ -8,7 +8,7 @@ threads: same task, same number of calls, same recording.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from helpers.measuring.spans import Recorder
 
@@ -46,3 +46,19 @@ def run_on_threads(task: Callable[[], object], calls: int, threads: int, recorde
     lanes = {thread.name for thread in workers}
     calls_made = [span for span in recorder if span.lane in lanes]
     return max(span.end for span in calls_made) - min(span.start for span in calls_made)
+
+
+def fastest_on_threads(tasks: Mapping[str, Callable[[], object]], thread_counts: Sequence[int], calls: int,
+                       rounds: int = 2) -> dict[str, dict[int, float]]:
+    """The fastest wall time of `calls` calls of each task on each number of threads, in seconds.
+
+    Each round runs every task on every number of threads once, taking turns, as `timeit` would
+    keep the fastest run: a slow spell of the machine then falls on all the settings, not on one.
+    """
+    fastest: dict[str, dict[int, float]] = {name: {} for name in tasks}
+    for _ in range(rounds):
+        for threads in thread_counts:
+            for name, task in tasks.items():
+                seconds = run_on_threads(task, calls, threads, Recorder(), kind="cpu")
+                fastest[name][threads] = min(seconds, fastest[name].get(threads, seconds))
+    return fastest
