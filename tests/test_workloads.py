@@ -108,3 +108,4 @@ def test_fastest_on_threads_keeps_each_settings_fastest_round() -> None:
     fastest = fastest_on_threads({"work": work}, thread_counts=(1, 2), calls=2, rounds=2)
     assert set(fastest) == {"work"} and set(fastest["work"]) == {1, 2}
     assert fastest["work"][1] < 0.04  # the second round's run, not the slowed one
+

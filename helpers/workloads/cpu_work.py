@@ -132,3 +132,4 @@ def timed_python_work(units: int) -> TimedRun:
     start, on_cpu = time.time(), time.thread_time()
     result = python_busy_work(units)
     return TimedRun(start, time.time(), os.getpid(), result, time.thread_time() - on_cpu)
+

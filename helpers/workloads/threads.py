@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from helpers.measuring.spans import Recorder
+from helpers.measuring.stopwatch import wall_time
 
 
 def run_on_threads(task: Callable[[], object], calls: int, threads: int, recorder: Recorder,
@@ -45,7 +46,7 @@ def run_on_threads(task: Callable[[], object], calls: int, threads: int, recorde
         raise errors[0]
     lanes = {thread.name for thread in workers}
     calls_made = [span for span in recorder if span.lane in lanes]
-    return max(span.end for span in calls_made) - min(span.start for span in calls_made)
+    return wall_time(calls_made)
 
 
 def fastest_on_threads(tasks: Mapping[str, Callable[[], object]], thread_counts: Sequence[int], calls: int,
