@@ -25,9 +25,23 @@ def test_calling_an_api_cpu_bound_is_corrected_with_the_reason() -> None:
     assert len(report.problems) == 1 and "it is I/O-bound, not CPU" in report.problems[0]
 
 
-def test_numpy_is_cpu_bound_yet_threads_fit_because_it_releases_the_gil() -> None:
-    report = check({**ANSWERS, "a NumPy product of two 4000×4000 matrices": ("CPU", "multiprocessing")})
-    assert "NumPy computes in C with the GIL released" in report.problems[0]
+def test_one_numpy_product_needs_no_tool_because_blas_already_uses_every_cpu() -> None:
+    """Threads of yours cannot split one call: NumPy's BLAS already runs it on threads of its own."""
+    for tool in ("threading", "ThreadPoolExecutor", "multiprocessing"):
+        report = check({**ANSWERS, "a NumPy product of two 4000×4000 matrices": ("CPU", tool)})
+        assert not report.passed, f"{tool} was accepted for one NumPy product"
+        assert report.problems == [
+            f"a NumPy product of two 4000×4000 matrices: CPU-bound is right, but {tool} does not fit; add none "
+            "of them: one product already runs in parallel: NumPy hands it to its BLAS library, which computes "
+            "with the GIL released on threads of its own, one per CPU; threads or processes of yours would only "
+            "compete with them for the same CPUs (threads help with many separate products)"
+        ]
+
+
+def test_no_tool_is_wrong_where_a_tool_is_needed() -> None:
+    report = check({**ANSWERS, "1,000 embedding requests to an API": ("I/O", "none")})
+    assert report.problems[0].startswith("1,000 embedding requests to an API: I/O-bound is right, but none "
+                                         "does not fit; use asyncio or threading")
 
 
 def test_missing_misspelt_and_malformed_answers_say_what_to_fix() -> None:

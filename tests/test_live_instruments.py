@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import pytest
 
 import helpers.drawing.live_timeline
@@ -133,3 +134,19 @@ def test_a_failing_experiment_is_reported_and_the_panel_stays_usable() -> None:
     assert "RuntimeError: server not started" in panel.status.value and not panel.button.disabled
     with pytest.raises(ValueError, match="at least one control"):
         ExperimentPanel(experiment)
+
+
+def test_the_cpu_meter_draws_its_colour_scale_in_percent_without_narrowing_its_strip() -> None:
+    """Without a scale, a learner cannot tell a pale row (idle) from a dark one (busy) in numbers."""
+    meter = CpuMeter()
+    meter.cores = [0, 1]
+    meter.samples = [(1.0, [100.0, 0.0]), (1.1, [50.0, 100.0]), (1.2, [0.0, 100.0])]
+    figure, (timeline, strip) = plt.subplots(2, 1, sharex=True)
+    timeline.plot([0.0, 0.2], [0, 1])
+    meter.plot(strip, origin=0.9)
+    figure.canvas.draw()
+    scales = [ax for ax in strip.child_axes if ax.get_ylabel() == "% busy"]
+    assert len(scales) == 1, "the strip needs one colour scale labelled in % busy"
+    assert scales[0].get_ylim() == (0.0, 100.0)
+    assert strip.get_position().width == pytest.approx(timeline.get_position().width)
+    plt.close(figure)

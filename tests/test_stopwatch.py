@@ -5,7 +5,9 @@ import asyncio
 import pytest
 
 from helpers.measuring import stopwatch
-from helpers.measuring.stopwatch import fastest_of, fastest_of_each, fastest_of_each_awaited
+from helpers.measuring.spans import Span
+from helpers.measuring.stopwatch import fastest_of, fastest_of_each, fastest_of_each_awaited, wall_time
+from helpers.workloads.cpu_work import TimedRun
 
 
 def test_the_fastest_run_and_its_result_are_kept(monkeypatch) -> None:
@@ -50,3 +52,9 @@ def test_async_ways_take_turns_on_the_running_loop_and_each_keeps_its_fastest_ru
 def test_async_ways_need_at_least_one_run() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         asyncio.run(fastest_of_each_awaited(0, asyncio.sleep, asyncio.sleep))
+
+
+def test_wall_time_spans_the_pieces_from_the_first_start_to_the_last_end() -> None:
+    runs = [TimedRun(10.0, 10.5, 1, None, 0.5), TimedRun(10.2, 11.0, 2, None, 0.8), TimedRun(10.9, 10.95, 1, None, 0.05)]
+    assert wall_time(runs) == pytest.approx(1.0)
+    assert wall_time(iter([Span("call", "task 0", 5.0, 6.5), Span("call", "task 1", 5.5, 6.0)])) == 1.5

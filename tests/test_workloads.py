@@ -1,10 +1,12 @@
 """The lessons' workloads: deterministic, sized by units, usable from a spawned process pool."""
 
 import multiprocessing
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from helpers.measuring.spans import Recorder
 from helpers.workloads import cpu_work as workloads
 from helpers.workloads.cpu_work import (
     AnswerScore,
@@ -14,6 +16,7 @@ from helpers.workloads.cpu_work import (
     score_opening,
     units_for_seconds,
 )
+from helpers.workloads.threads import fastest_on_threads, run_on_threads
 
 ANSWER = "Threads share memory. Processes do not share memory! Do threads share the GIL? Yes."
 
@@ -85,3 +88,24 @@ def test_score_opening_reads_only_the_first_400_characters() -> None:
     assert score_opening(long_answer) == score_answer(long_answer[:400])
     assert score_opening(long_answer) != score_answer(long_answer)
     assert score_opening(ANSWER, effort=2) == score_answer(ANSWER)  # a short answer is read whole
+
+
+def test_run_on_threads_returns_the_wall_time_its_timeline_shows() -> None:
+    """Lesson 01 prints this number under a timeline whose title gives the spans' wall time."""
+    recorder = Recorder()
+    seconds = run_on_threads(lambda: time.sleep(0.01), calls=6, threads=3, recorder=recorder)
+    spans = list(recorder)
+    assert len(spans) == 6 and {span.lane for span in spans} == {"thread 1", "thread 2", "thread 3"}
+    assert seconds == max(span.end for span in spans) - min(span.start for span in spans)
+
+
+def test_fastest_on_threads_keeps_each_settings_fastest_round() -> None:
+    slow_first = iter([0.05, 0.0, 0.0, 0.0])  # the first call of the first round is slowed down
+
+    def work() -> None:
+        time.sleep(next(slow_first, 0.0))
+
+    fastest = fastest_on_threads({"work": work}, thread_counts=(1, 2), calls=2, rounds=2)
+    assert set(fastest) == {"work"} and set(fastest["work"]) == {1, 2}
+    assert fastest["work"][1] < 0.04  # the second round's run, not the slowed one
+

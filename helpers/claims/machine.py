@@ -44,12 +44,16 @@ def cgroup_cpu_limit(root: Path = CGROUP_ROOT) -> float | None:
     return None
 
 
-def usable_cpus(root: Path = CGROUP_ROOT) -> int:
-    """CPUs this process may really use: affinity, then the cgroup quota (rounded up), at least 1."""
+def usable_cores() -> list[int]:
+    """The cores this process may run on (its CPU affinity), in order: the ones a CPU meter watches."""
     if hasattr(os, "sched_getaffinity"):
-        allowed = len(os.sched_getaffinity(0))
-    else:  # macOS and Windows have no affinity call in the os module
-        allowed = os.cpu_count() or 1
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))  # macOS and Windows have no affinity call in the os module
+
+
+def usable_cpus(root: Path = CGROUP_ROOT) -> int:
+    """CPUs this process may really use: its cores (affinity), then the cgroup quota (rounded up), at least 1."""
+    allowed = len(usable_cores())
     limit = cgroup_cpu_limit(root)
     if limit is not None:
         allowed = min(allowed, max(1, math.ceil(limit)))

@@ -2,7 +2,8 @@
 
 The learner answers with a dict: workload -> (kind, tool), e.g.
 `{"one chat completion": ("I/O", "asyncio"), ...}`. Kinds are "I/O" or "CPU"; tools are
-the rows of the course's choice table.
+the rows of the course's choice table, or "none" for work that already runs in parallel without
+any tool of yours (one large NumPy product: its BLAS library spreads it over every CPU).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import NamedTuple
 
 from helpers.exercises.report import CheckReport
 
-TOOLS = ("threading", "asyncio", "multiprocessing", "ThreadPoolExecutor", "ProcessPoolExecutor")
+NONE = "none"  # no tool of yours: the library already computes in parallel
+TOOLS = ("threading", "asyncio", "multiprocessing", "ThreadPoolExecutor", "ProcessPoolExecutor", NONE)
 # An executor is the simple API over its family: it fits wherever the family fits.
 FAMILY = {"ThreadPoolExecutor": "threading", "ProcessPoolExecutor": "multiprocessing"}
 
@@ -41,9 +43,10 @@ WORKLOADS: dict[str, Workload] = {
         "I/O", frozenset({"asyncio", "threading"}),
         "many independent waits: asyncio keeps hundreds in flight on one thread"),
     "a NumPy product of two 4000×4000 matrices": Workload(
-        "CPU", frozenset({"threading"}),
-        "CPU-bound, but NumPy computes in C with the GIL released, so threads run in parallel "
-        "and share the matrices without copying them into other processes"),
+        "CPU", frozenset({NONE}),
+        "one product already runs in parallel: NumPy hands it to its BLAS library, which computes "
+        "with the GIL released on threads of its own, one per CPU; threads or processes of yours "
+        "would only compete with them for the same CPUs (threads help with many separate products)"),
 }
 
 
@@ -69,7 +72,8 @@ def check(answers: dict[str, tuple[str, str]]) -> CheckReport:
         elif not kind_ok:
             report.expect(False, f"{name}: it is {expected.kind}-bound, not {kind}: {expected.why}")
         else:
-            fitting = " or ".join(sorted(expected.fitting_tools))
+            fitting = ("add none of them" if expected.fitting_tools == {NONE}
+                       else "use " + " or ".join(sorted(expected.fitting_tools)))
             report.expect(False, f"{name}: {expected.kind}-bound is right, but {tool} does not fit; "
-                                 f"use {fitting}: {expected.why}")
+                                 f"{fitting}: {expected.why}")
     return report

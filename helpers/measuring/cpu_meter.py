@@ -2,25 +2,16 @@
 
 Threads running Python code take turns on the GIL, so together they keep about one core busy;
 processes each have their own GIL and can keep every core busy. The meter makes that visible:
-one row per core, darker when busier, under the timeline.
+one row per core, darker when busier (the scale beside it reads in % busy), under the timeline.
 """
 
 from __future__ import annotations
 
-import os
-
 import psutil
 from matplotlib.axes import Axes
 
+from helpers.claims.machine import usable_cores
 from helpers.measuring.periodic import PeriodicSampler
-
-
-def usable_cores() -> list[int]:
-    """The cores this process may run on (its CPU affinity), in order."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        return list(range(psutil.cpu_count() or 1))
 
 
 class CpuMeter(PeriodicSampler[list[float]]):
@@ -50,8 +41,13 @@ class CpuMeter(PeriodicSampler[list[float]]):
             return
         edges = [self.samples[0][0] - self.interval] + [moment for moment, _ in self.samples]  # a sample covers
         grid = list(zip(*(values for _, values in self.samples)))  # the interval before it; one row per core
-        ax.pcolormesh([edge - origin for edge in edges], range(len(grid) + 1), grid,
-                      cmap="Oranges", vmin=0, vmax=100, shading="flat")
+        mesh = ax.pcolormesh([edge - origin for edge in edges], range(len(grid) + 1), grid,
+                             cmap="Oranges", vmin=0, vmax=100, shading="flat")
+        # The scale goes in the margin on the right (where the timeline above has its legend), so
+        # this strip keeps the timeline's width and its seconds stay under the timeline's seconds.
+        scale = ax.figure.colorbar(mesh, cax=ax.inset_axes((1.01, 0.0, 0.015, 1.0)), ticks=(0, 50, 100))
+        scale.set_label("% busy", fontsize="small")
+        scale.ax.tick_params(labelsize="small")
         ax.set_yticks([index + 0.5 for index in range(len(grid))], [f"core {core}" for core in self.cores])
         ax.invert_yaxis()
         ax.set_title(f"CPU use: {self.busy_cores():.1f} of {len(self.cores)} cores busy on average",

@@ -7,8 +7,12 @@ it up, so the fastest of a few runs is the closest to what the work itself costs
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Generic, NamedTuple, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
+
+if TYPE_CHECKING:  # for the type hints only
+    from helpers.measuring.spans import Span
+    from helpers.workloads.cpu_work import TimedRun
 
 T = TypeVar("T")
 
@@ -33,6 +37,17 @@ def timed(work: Callable[[], T]) -> Timed[T]:
     started = time.perf_counter()
     result = work()
     return Timed(time.perf_counter() - started, result)
+
+
+def wall_time(pieces: Iterable[TimedRun | Span]) -> float:
+    """From the first piece's start to the last one's end: the wall time a timeline of them shows.
+
+    Pieces are `TimedRun`s or a recorder's spans. Unlike a stopwatch around `pool.map` or
+    `gather`, it leaves out handing the work out and the results back (a millisecond or so),
+    so a printed time and the picture of the same pieces agree to the last digit.
+    """
+    pieces = list(pieces)
+    return max(piece.end for piece in pieces) - min(piece.start for piece in pieces)
 
 
 def fastest_of(runs: int, work: Callable[[], T]) -> Timed[T]:

@@ -18,7 +18,10 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
+
+from helpers.measuring.stopwatch import fastest_of, timed
 
 # hashlib releases the GIL while it hashes a buffer larger than 2047 bytes: 1 MiB is plenty.
 HASH_BUFFER = bytes(range(256)) * 4096
@@ -58,15 +61,9 @@ def units_for_seconds(work: Callable[[int], object], seconds: float) -> int:
     units, elapsed = 1, 0.0
     while elapsed < 0.2:
         units *= 2
-        elapsed = _time_one_run(work, units)
-    fastest = min(elapsed, _time_one_run(work, units), _time_one_run(work, units))
+        elapsed = timed(partial(work, units)).seconds
+    fastest = min(elapsed, fastest_of(2, partial(work, units)).seconds)
     return max(1, round(seconds * units / fastest))
-
-
-def _time_one_run(work: Callable[[int], object], units: int) -> float:
-    started = time.perf_counter()
-    work(units)
-    return time.perf_counter() - started
 
 
 class AnswerScore(NamedTuple):
@@ -135,3 +132,4 @@ def timed_python_work(units: int) -> TimedRun:
     start, on_cpu = time.time(), time.thread_time()
     result = python_busy_work(units)
     return TimedRun(start, time.time(), os.getpid(), result, time.thread_time() - on_cpu)
+

@@ -6,5 +6,5 @@ ANSWERS = {
     "a SQL query to a database server": ("I/O", "threading"),
     "tokenising a corpus of 100,000 documents in pure Python": ("CPU", "multiprocessing"),
     "1,000 embedding requests to an API": ("I/O", "asyncio"),
-    "a NumPy product of two 4000×4000 matrices": ("CPU", "ThreadPoolExecutor"),
+    "a NumPy product of two 4000×4000 matrices": ("CPU", "none"),  # BLAS already uses every CPU
 }
