@@ -83,6 +83,16 @@ def test_the_server_monitor_follows_the_stats_and_draws_under_the_timeline() -> 
     assert len(figure.axes) == 2 and "peak 4 in flight" in figure.axes[1].get_title(loc="left")
 
 
+def test_the_server_monitor_counts_completions_from_the_start_of_the_experiment() -> None:
+    server = FakeServer()
+    server.calls = 100  # the server had answered 100 requests before this experiment began
+    with ServerMonitor(server, interval=0.02) as monitor:
+        assert server.read_six_times.wait(timeout=30)
+    figure = plot_experiment([Span("call", "a", time.time() - 0.2, time.time())], "demo", [monitor])
+    completed, = [line for line in figure.axes[1].get_lines() if line.get_label() == "completed"]
+    assert completed.get_ydata()[0] == 0 and completed.get_ydata()[-1] == monitor.samples[-1][1]["completed"] - 101
+
+
 def test_the_live_svg_draws_running_spans_paler_and_counts_them() -> None:
     now = 100.0
     svg = timeline_svg([Span("a", "x", 99.0, 99.5), Span("b", "y", 99.2, float("inf"))], now, "demo")

@@ -14,6 +14,8 @@ from matplotlib.axes import Axes
 from helpers.measuring.periodic import PeriodicSampler
 
 COUNTS = ("in_flight", "queued", "completed", "rate_limited", "errors")
+# The server counts these since it started; the picture counts them since the experiment did.
+RUNNING_TOTALS = ("completed", "rate_limited", "errors")
 STYLE = {"in_flight": "#4C9BE8", "queued": "#999999", "completed": "#2E8B57", "rate_limited": "#D9534F",
          "errors": "#8B0000"}
 
@@ -41,8 +43,10 @@ class ServerMonitor(PeriodicSampler[dict[str, int]]):
     def plot(self, ax: Axes, origin: float) -> None:
         """Counts over time, sharing the timeline's x axis (seconds since `origin`)."""
         times = [moment - origin for moment, _ in self.samples]
+        first = self.samples[0][1] if self.samples else {}
         for count in COUNTS:
-            values = [sample[count] for _, sample in self.samples]
+            before = first[count] if count in RUNNING_TOTALS else 0
+            values = [sample[count] - before for _, sample in self.samples]
             if any(values):
                 ax.step(times, values, where="post", color=STYLE[count], label=count.replace("_", " "))
         ax.set_ylabel("requests")
