@@ -99,3 +99,13 @@ def test_charts_side_by_side_on_a_shared_time_axis_show_the_longest_whole() -> N
     alone = plot_timeline([Span("c", "alone", 0.0, 0.2, "cpu")]).axes[0]
     assert alone.get_xlim() == (0.0, 0.2)  # a chart of its own fits its spans, not matplotlib's default of 1
     plt.close("all")
+
+
+def test_bars_keep_their_white_edges_with_40_to_a_lane_and_lose_them_when_a_lane_holds_hundreds() -> None:
+    def edge_width(spans: list[Span]) -> float:
+        collection, = plot_timeline(spans).axes[0].collections
+        return collection.get_linewidths()[0]
+
+    forty_each = [Span("t", f"worker {lane}", n, n + 0.9) for lane in range(2) for n in range(40)]
+    hundreds = [Span("t", "worker 0", n / 10, n / 10 + 0.09) for n in range(300)]
+    assert edge_width(forty_each) > 0 and edge_width(hundreds) == 0

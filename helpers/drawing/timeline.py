@@ -7,6 +7,7 @@ so it is saved in the notebook as a PNG and renders on GitHub and nbviewer.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -24,6 +25,7 @@ COLOURS = {"io": "#4C9BE8", "cpu": "#E8804C", "queued": "#BBBBBB", "generating":
 LABELS = {"io": "waiting on I/O", "cpu": "computing", "queued": "queued", "generating": "generating",
           "start-up": "starting workers", "rate-limited": "rate-limited"}
 MAX_LABELLED_ROWS = 40
+MAX_EDGED = 50  # bars in one lane, or lanes, up to which each bar gets a white edge
 
 
 def _rectangle(left: float, right: float, row: int) -> list[tuple[float, float]]:
@@ -41,11 +43,15 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     row = {lane: index for index, lane in enumerate(lanes)}
     figure = ax.figure if ax is not None else plt.figure(figsize=(9, min(8, 1.2 + 0.35 * len(lanes))))
     ax = ax or figure.add_subplot()
+    # A white edge shows where one bar ends and the next begins; on bars a pixel or two wide or tall
+    # (many to a lane, or many lanes) it would hide the bars themselves.
+    per_lane = Counter(s.lane for s in spans)
+    edge = 0.5 if max(per_lane.values()) <= MAX_EDGED and len(per_lane) <= MAX_EDGED else 0
     for kind in COLOURS:  # one collection of rectangles per kind keeps a 1000-span chart fast
         rectangles = [_rectangle(s.start - origin, s.end - origin, row[s.lane]) for s in spans if s.kind == kind]
         if rectangles:
             ax.add_collection(PolyCollection(rectangles, facecolors=COLOURS[kind], edgecolors="white",
-                                             linewidths=0.5 if len(spans) <= 50 else 0))  # white gaps would hide tiny bars
+                                             linewidths=edge))
     wall = max(s.end for s in spans) - origin
     # Beside charts already drawn on a shared time axis (two ways compared), keep the longest whole.
     drawn_beside = any(other.collections for other in ax.get_shared_x_axes().get_siblings(ax) if other is not ax)
