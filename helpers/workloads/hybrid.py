@@ -29,6 +29,19 @@ T = TypeVar("T")
 Ask = Callable[[str], Awaitable[str]]  # async: one LLM call, prompt in, answer out
 Analyse = Callable[[str], T]  # plain function: CPU work on one answer (picklable, for a process pool)
 
+# The seed article's five prompts, which lessons 04 and 05 send on the simulator's `seed-article` preset.
+SEED_PROMPTS = ("Explain AI in 50 words", "Summarize quantum computing", "Write a haiku about robots",
+                "Describe neural networks", "What is reinforcement learning?")
+
+
+def key_per_prompt(prompts: Sequence[str], first: int = 1) -> dict[str, str]:
+    """An API key of its own for each prompt: "sk-prompt-1", "sk-prompt-2"…, numbered from `first`.
+
+    On the simulator a key picks the random stream a request's latency is drawn from, so after a
+    `reset()` each prompt draws the same latency in every way it is sent: the ways compare fairly.
+    """
+    return {prompt: f"sk-prompt-{number}" for number, prompt in enumerate(prompts, start=first)}
+
 
 async def analysed(answer: str, analyse: Analyse[T], pool: Executor | None) -> T:
     """`analyse(answer)` in a worker of `pool`, awaited; with no pool, right here on the loop."""
