@@ -16,6 +16,9 @@ Three ways to join the two halves, each a few lines:
 `loop.run_in_executor(pool, analyse, answer)` is the bridge: it hands the work to a worker
 process and returns an awaitable, so the loop goes on serving the other calls meanwhile.
 Every task is named after its prompt's number, so a timeline shows one row per prompt.
+
+The seed article's five prompts live here too, with `key_per_prompt`, which lessons 04 and 05
+use to give every prompt the same latency in every way they compare.
 """
 
 from __future__ import annotations
