@@ -8,7 +8,7 @@ so it is saved in the notebook as a PNG and renders on GitHub and nbviewer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import matplotlib.pyplot as plt
@@ -33,16 +33,10 @@ def _rectangle(left: float, right: float, row: int) -> list[tuple[float, float]]
     return [(left, row - 0.4), (right, row - 0.4), (right, row + 0.4), (left, row + 0.4)]
 
 
-def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
-    """A Gantt chart of `spans`, time measured from the first start, in seconds."""
-    spans = list(spans)
-    if not spans:
-        raise ValueError("no spans to draw: did the experiment record anything?")
-    origin = min(s.start for s in spans)
+def _draw_bars(ax: Axes, spans: list[Span], origin: float) -> None:
+    """One bar per span, in its lane's row, at seconds since `origin`; the rows labelled."""
     lanes = lane_order(spans)
     row = {lane: index for index, lane in enumerate(lanes)}
-    figure = ax.figure if ax is not None else plt.figure(figsize=(9, min(8, 1.2 + 0.35 * len(lanes))))
-    ax = ax or figure.add_subplot()
     # A white edge shows where one bar ends and the next begins; on bars a pixel or two wide or tall
     # (many to a lane, or many lanes) it would hide the bars themselves.
     per_lane = Counter(s.lane for s in spans)
@@ -52,16 +46,28 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
         if rectangles:
             ax.add_collection(PolyCollection(rectangles, facecolors=COLOURS[kind], edgecolors="white",
                                              linewidths=edge))
-    wall = max(s.end for s in spans) - origin
-    # Beside charts already drawn on a shared time axis (two ways compared), keep the longest whole.
-    drawn_beside = any(other.collections for other in ax.get_shared_x_axes().get_siblings(ax) if other is not ax)
-    ax.set_xlim(0, max(wall or 1e-3, ax.get_xlim()[1] if drawn_beside else 0.0))
     ax.set_ylim(-0.5, len(lanes) - 0.5)
     if len(lanes) <= MAX_LABELLED_ROWS:
         ax.set_yticks(range(len(lanes)), lanes)
     else:  # a thousand labels would be a black smear, and a thousand ticks take seconds to draw
         ax.set_yticks([])
     ax.invert_yaxis()
+
+
+def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
+    """A Gantt chart of `spans`, time measured from the first start, in seconds."""
+    spans = list(spans)
+    if not spans:
+        raise ValueError("no spans to draw: did the experiment record anything?")
+    origin = min(s.start for s in spans)
+    lanes = lane_order(spans)
+    figure = ax.figure if ax is not None else plt.figure(figsize=(9, min(8, 1.2 + 0.35 * len(lanes))))
+    ax = ax or figure.add_subplot()
+    _draw_bars(ax, spans, origin)
+    wall = max(s.end for s in spans) - origin
+    # Beside charts already drawn on a shared time axis (two ways compared), keep the longest whole.
+    drawn_beside = any(other.collections for other in ax.get_shared_x_axes().get_siblings(ax) if other is not ax)
+    ax.set_xlim(0, max(wall or 1e-3, ax.get_xlim()[1] if drawn_beside else 0.0))
     ax.set_xlabel("seconds since the first span started")
     ax.set_ylabel("lane" if len(lanes) <= MAX_LABELLED_ROWS else f"{len(lanes)} lanes")
     lane_count = f"{len(lanes)} lane{'s' if len(lanes) != 1 else ''}"
@@ -98,4 +104,35 @@ def plot_experiment(spans: Iterable[Span], title: str = "", panels: Sequence[Pan
     axes[0].set_xlabel("")
     axes[-1].set_xlabel("seconds since the first span started")
     figure.tight_layout()
+    return figure
+
+
+def plot_small_multiples(spans: Iterable[Span], windows: Mapping[str, tuple[float, float]], title: str = "",
+                         columns: int = 2) -> Figure:
+    """One timeline per named window of time, each on its own time axis, its wall time in its title.
+
+    Ways of 5 s and 20 s drawn on one shared axis leave the short one a sliver in a corner. Here
+    each window (start, end, in Unix seconds, as `time.time()` gives) fills its own panel, from 0
+    to its own wall time, with only the spans that ran inside it and only their lanes: what each
+    way does can be seen, and their lengths are compared by the numbers in the titles.
+    """
+    spans = list(spans)
+    rows = -(-len(windows) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 4.2 * rows), squeeze=False)
+    for ax, (name, (start, end)) in zip(axes.flat, windows.items()):
+        inside = [s for s in spans if s.start >= start and s.end <= end]
+        if inside:
+            _draw_bars(ax, inside, start)
+        ax.set_xlim(0, end - start)
+        ax.set_title(f"{name}: wall time {format_seconds(end - start)}", fontsize="medium")
+        ax.set_xlabel("seconds since this way started")
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes.flat[len(windows):]:
+        ax.set_axis_off()
+    used = [kind for kind in COLOURS if any(s.kind == kind for s in spans)]
+    figure.legend(handles=[Patch(color=COLOURS[k], label=LABELS[k]) for k in used], loc="upper right",
+                  ncols=len(used), fontsize="small")
+    if title:
+        figure.suptitle(title, x=0.02, ha="left")
+    figure.tight_layout(rect=(0, 0, 1, 0.95))
     return figure

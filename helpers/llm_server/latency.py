@@ -56,6 +56,12 @@ PRESETS: dict[str, LatencyProfile] = {
         Distribution("uniform", 0.012, 0.020),
         "like the seed article's gemini-1.5-flash calls: 1.5 to 3 s per answer",
     ),
+    "seed-article": LatencyProfile(
+        Distribution("lognormal", 2.0, 1.45),
+        Distribution("fixed", 0.004),
+        "the seed article's five calls, one key per prompt: about 2 s each, now and then one much slower"
+        " (15 s in turn, 7 s for the slowest)",
+    ),
     "sim-large": LatencyProfile(
         Distribution("lognormal", 1.5, 0.3), Distribution("uniform", 0.03, 0.05), "a large model: 4 to 8 s per answer"
     ),

@@ -16,6 +16,9 @@ Three ways to join the two halves, each a few lines:
 `loop.run_in_executor(pool, analyse, answer)` is the bridge: it hands the work to a worker
 process and returns an awaitable, so the loop goes on serving the other calls meanwhile.
 Every task is named after its prompt's number, so a timeline shows one row per prompt.
+
+The seed article's five prompts live here too, with `key_per_prompt`, which lessons 04 and 05
+use to give every prompt the same latency in every way they compare.
 """
 
 from __future__ import annotations
@@ -28,6 +31,19 @@ from typing import TypeVar
 T = TypeVar("T")
 Ask = Callable[[str], Awaitable[str]]  # async: one LLM call, prompt in, answer out
 Analyse = Callable[[str], T]  # plain function: CPU work on one answer (picklable, for a process pool)
+
+# The seed article's five prompts, which lessons 04 and 05 send on the simulator's `seed-article` preset.
+SEED_PROMPTS = ("Explain AI in 50 words", "Summarize quantum computing", "Write a haiku about robots",
+                "Describe neural networks", "What is reinforcement learning?")
+
+
+def key_per_prompt(prompts: Sequence[str], first: int = 1) -> dict[str, str]:
+    """An API key of its own for each prompt: "sk-prompt-1", "sk-prompt-2"…, numbered from `first`.
+
+    On the simulator a key picks the random stream a request's latency is drawn from, so after a
+    `reset()` each prompt draws the same latency in every way it is sent: the ways compare fairly.
+    """
+    return {prompt: f"sk-prompt-{number}" for number, prompt in enumerate(prompts, start=first)}
 
 
 async def analysed(answer: str, analyse: Analyse[T], pool: Executor | None) -> T:
