@@ -1,7 +1,7 @@
 """Watch an experiment's timeline grow while it runs, then keep the finished figure.
 
     recorder = Recorder()
-    with LiveTimeline(recorder, "20 calls on 4 threads", panels=[CpuMeter()]):
+    with LiveTimeline(recorder, "20 calls on 4 threads", strips=[CpuMeter()]):
         run_the_experiment(recorder)
 
 While the block runs, a background thread redraws the spans (finished ones, and running ones
@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from helpers.drawing.formatting import format_seconds
-from helpers.drawing.timeline import COLOURS, Panel, plot_experiment
+from helpers.drawing.timeline import COLOURS, Strip, plot_experiment
 from helpers.measuring.periodic import PeriodicSampler
 from helpers.measuring.spans import Recorder, Span, lane_order
 
@@ -72,15 +72,15 @@ def timeline_svg(spans: Sequence[Span], now: float, title: str = "") -> str:
 class LiveTimeline:
     """A context manager: a live view of `recorder` during the block, the static figure after it.
 
-    `panels` are drawn under the timeline in the final figure; the samplers among them (CpuMeter,
+    `strips` are drawn under the timeline in the final figure; the samplers among them (CpuMeter,
     ServerMonitor) are started and stopped with the block.
     """
 
-    def __init__(self, recorder: Recorder, title: str = "", panels: Sequence[Panel] = (),
+    def __init__(self, recorder: Recorder, title: str = "", strips: Sequence[Strip] = (),
                  refresh: float = 0.1) -> None:
         if refresh < 0.1:
             raise ValueError("refresh faster than 10 times a second costs CPU time the experiment needs")
-        self.recorder, self.title, self.panels, self.refresh = recorder, title, list(panels), refresh
+        self.recorder, self.title, self.strips, self.refresh = recorder, title, list(strips), refresh
         self.figure: Figure | None = None
         self.updates = 0  # how many times the live view was redrawn: tests and the curious look here
         self._stop = threading.Event()
@@ -89,9 +89,9 @@ class LiveTimeline:
         self._display: Any = None
 
     def __enter__(self) -> LiveTimeline:
-        for panel in self.panels:
-            if isinstance(panel, PeriodicSampler):
-                panel.start()
+        for strip in self.strips:
+            if isinstance(strip, PeriodicSampler):
+                strip.start()
         if in_ipython_kernel():
             import ipywidgets
             from IPython.display import display
@@ -114,15 +114,15 @@ class LiveTimeline:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
-        for panel in self.panels:
-            if isinstance(panel, PeriodicSampler):
-                panel.stop()
+        for strip in self.strips:
+            if isinstance(strip, PeriodicSampler):
+                strip.stop()
         spans = list(self.recorder)
         if not spans:
             if self._widget is not None:
                 self._widget.value = f"<p>{html.escape(self.title)}: nothing was recorded.</p>"
             return
-        self.figure = plot_experiment(spans, self.title, self.panels)
+        self.figure = plot_experiment(spans, self.title, self.strips)
         plt.close(self.figure)  # shown once, below, not a second time by the inline backend
         if self._display is not None:
             self._display.update(self.figure)

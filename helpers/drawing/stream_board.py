@@ -5,11 +5,11 @@
     board.add(0, "Hello")          # from the code reading stream 0
     board.finish(0, ttft=0.7, total=2.3)
 
-Each panel shows its text so far and, once finished, its time to first token and total time:
+Each card shows its text so far and, once finished, its time to first token and total time:
 the two numbers a user feels (when did something appear? when was it done?).
 
-A panel is redrawn at most every REDRAW_SECONDS while its text grows: each redraw sends the whole
-panel to the browser, and one redraw per token would keep the event loop (which is also reading
+A card is redrawn at most every REDRAW_SECONDS while its text grows: each redraw sends the whole
+card to the browser, and one redraw per token would keep the event loop (which is also reading
 the streams) busy sending ever longer messages.
 """
 
@@ -29,7 +29,7 @@ PANEL_STYLE = ("font-family: sans-serif; font-size: 12px; border: 1px solid #ccc
 
 
 class StreamBoard(ipywidgets.GridBox):
-    """One panel per stream, in a row; `add` appends text, `finish` writes the timings."""
+    """One card per stream, in a row; `add` appends text, `finish` writes the timings."""
 
     def __init__(self, titles: Sequence[str]) -> None:
         if not titles:
@@ -37,12 +37,12 @@ class StreamBoard(ipywidgets.GridBox):
         self.titles = list(titles)
         self.texts = ["" for _ in titles]
         self.footers = ["streaming…" for _ in titles]
-        self.panels = [ipywidgets.HTML() for _ in titles]
+        self.cards = [ipywidgets.HTML() for _ in titles]
         self.drawn_at = [0.0 for _ in titles]
         for number in range(len(titles)):
             self._draw(number)
         columns = f"repeat({len(titles)}, minmax(0, 1fr))"
-        super().__init__(self.panels, layout=ipywidgets.Layout(grid_template_columns=columns, grid_gap="8px"))
+        super().__init__(self.cards, layout=ipywidgets.Layout(grid_template_columns=columns, grid_gap="8px"))
 
     def add(self, number: int, text: str) -> None:
         first_words = not self.texts[number]  # shown at once: the time to first token is the point
@@ -56,6 +56,6 @@ class StreamBoard(ipywidgets.GridBox):
 
     def _draw(self, number: int) -> None:
         self.drawn_at[number] = time.monotonic()
-        self.panels[number].value = (
+        self.cards[number].value = (
             f"<div style='{PANEL_STYLE}'><b>{html.escape(self.titles[number])}</b> "
             f"<i style='color:#666'>{html.escape(self.footers[number])}</i><br>{html.escape(self.texts[number])}</div>")

@@ -81,25 +81,25 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     return figure
 
 
-class Panel(Protocol):
-    """Anything that can draw itself under a timeline: CpuMeter, ServerMonitor, LoopLagMonitor."""
+class Strip(Protocol):
+    """Anything that can draw itself as a strip under a timeline: CpuMeter, ServerMonitor, LoopLagMonitor."""
 
     def plot(self, ax: Axes, origin: float) -> None: ...
 
 
-def plot_experiment(spans: Iterable[Span], title: str = "", panels: Sequence[Panel] = ()) -> Figure:
-    """The timeline with one strip per panel under it, all on the same time axis."""
+def plot_experiment(spans: Iterable[Span], title: str = "", strips: Sequence[Strip] = ()) -> Figure:
+    """The timeline with each strip (a CPU meter, a server monitor) under it, all on the same time axis."""
     spans = list(spans)
-    if not panels:
+    if not strips:
         return plot_timeline(spans, title)
     lanes = len({s.lane for s in spans})
-    heights = [min(6.0, 1.0 + 0.3 * lanes)] + [1.3] * len(panels)
+    heights = [min(6.0, 1.0 + 0.3 * lanes)] + [1.3] * len(strips)
     figure, axes = plt.subplots(len(heights), 1, figsize=(9, sum(heights) + 0.6), sharex=True,
                                 gridspec_kw={"height_ratios": heights})
     plot_timeline(spans, title, ax=axes[0])
     origin = min(s.start for s in spans)
-    for panel, ax in zip(panels, axes[1:]):
-        panel.plot(ax, origin)
+    for strip, ax in zip(strips, axes[1:]):
+        strip.plot(ax, origin)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_xlabel("")
     axes[-1].set_xlabel("seconds since the first span started")
