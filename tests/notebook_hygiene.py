@@ -28,6 +28,8 @@ MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 FRONT_MATTER = ("objectives", "time")
 # "No cell says more than about 150 words": a little slack for a list or a link, no more.
 MOST_WORDS_A_CELL = 160
+# "Its prose reads in well under an hour (about 2,000 words at most)": a topic that needs more is two notebooks.
+MOST_WORDS_A_NOTEBOOK = 2100
 FENCED_CODE = re.compile(r"```.*?```", re.DOTALL)
 STATED_MINUTES = re.compile(r"\*\*Time\*\*: (\d+) minutes teaching, (\d+) minutes exercises?")
 
@@ -90,17 +92,22 @@ def front_matter_problems(notebook: dict[str, Any]) -> list[str]:
 
 
 def prose_problems(notebook: dict[str, Any]) -> list[str]:
-    """One idea per cell, in learner words: no cell over MOST_WORDS_A_CELL words, no word of test mode."""
+    """One idea per cell, in learner words: no cell over MOST_WORDS_A_CELL words, no word of test mode, and
+    no more than MOST_WORDS_A_NOTEBOOK words in all."""
     problems = []
+    total = 0
     for index, cell in enumerate(notebook["cells"], start=1):
         if cell["cell_type"] != "markdown":
             continue
         prose = FENCED_CODE.sub("", text_of(cell["source"]))
+        total += len(prose.split())
         if (words := len(prose.split())) > MOST_WORDS_A_CELL:
             problems.append(f"markdown cell {index} has {words} words, more than {MOST_WORDS_A_CELL}: "
                             "one idea per cell")
         if "test mode" in prose.lower():
             problems.append(f"markdown cell {index} mentions test mode, which learners never meet")
+    if total > MOST_WORDS_A_NOTEBOOK:
+        problems.append(f"the prose has {total} words, more than {MOST_WORDS_A_NOTEBOOK}: say it shorter, or make two notebooks")
     return problems
 
 

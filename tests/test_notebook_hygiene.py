@@ -45,6 +45,9 @@ def test_a_cell_over_160_words_or_one_that_mentions_test_mode_is_reported() -> N
 
     assert prose_problems(markdown("word " * 160 + "\n```python\n" + "code " * 50 + "\n```")) == []
     assert prose_problems(markdown("word " * 161)) == ["markdown cell 1 has 161 words, more than 160: one idea per cell"]
+    assert prose_problems({"cells": [{"cell_type": "markdown", "source": "word " * 150}] * 14}) == []  # 2,100 words
+    assert prose_problems({"cells": [{"cell_type": "markdown", "source": "word " * 150}] * 15}) == [
+        "the prose has 2250 words, more than 2100: say it shorter, or make two notebooks"]
     assert prose_problems(markdown("It takes 12 ms (in Test mode).")) == [
         "markdown cell 1 mentions test mode, which learners never meet"]
 
