@@ -51,7 +51,7 @@ def test_machine_summary_explains_one_cpu() -> None:
 def test_a_speedup_that_holds_prints_one_line_with_the_numbers(capsys) -> None:
     verdict = expect_speedup(4.0, 1.0, at_least=3.0, what="4 threads waiting", cpus=2)
     assert verdict.holds
-    assert capsys.readouterr().out == "✓ 4 threads waiting: 4.00 s → 1.00 s, speed-up 4.0× (expected at least 3.0×)\n"
+    assert capsys.readouterr().out == "✓ 4 threads waiting: 4.00 s → 1.00 s, speed-up 4.0× (expected at least 3×)\n"
 
 
 def test_on_one_cpu_a_parallel_claim_is_explained_not_failed(monkeypatch, capsys) -> None:
@@ -62,7 +62,7 @@ def test_on_one_cpu_a_parallel_claim_is_explained_not_failed(monkeypatch, capsys
 
 def test_a_broken_claim_raises_under_test_and_warns_a_learner(monkeypatch, capsys) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
-    with pytest.raises(ClaimFailed, match="expected at least 3.0× with 2 CPUs"):
+    with pytest.raises(ClaimFailed, match="expected at least 3× with 2 CPUs"):
         expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2)
     monkeypatch.setenv(MODE_VARIABLE, "learner")
     assert not expect_speedup(2.0, 1.5, at_least=3.0, what="x", cpus=2).holds
@@ -89,10 +89,10 @@ def test_at_least_prints_the_count_and_raises_under_test_when_short(monkeypatch,
 
 def test_no_more_than_counts(monkeypatch, capsys) -> None:
     monkeypatch.setenv(MODE_VARIABLE, "test")
-    assert claims.expect_no_more_than(10, 10, what="requests in flight").holds
-    assert capsys.readouterr().out == "✓ requests in flight: 10 (at most 10)\n"
-    with pytest.raises(ClaimFailed, match="requests in flight: 11, expected at most 10"):
-        claims.expect_no_more_than(11, 10, what="requests in flight")
+    assert claims.expect_no_more_than(10, 10, what="requests in flight", unit="requests").holds
+    assert capsys.readouterr().out == "✓ requests in flight: 10 requests (at most 10)\n"
+    with pytest.raises(ClaimFailed, match="requests in flight: 11 requests, expected at most 10"):
+        claims.expect_no_more_than(11, 10, what="requests in flight", unit="requests")
 
 
 def test_a_failed_timing_claim_on_a_paused_machine_is_reported_as_no_fair_test(monkeypatch, capsys) -> None:
@@ -116,7 +116,7 @@ def test_a_counted_claim_raises_however_paused_the_machine_is(monkeypatch) -> No
     monkeypatch.setenv(MODE_VARIABLE, "test")
     monkeypatch.setattr(claims, "interference", seen(paused=0.9, elsewhere=2.0))
     with pytest.raises(ClaimFailed):
-        claims.expect_no_more_than(11, 10, what="requests in flight")
+        claims.expect_no_more_than(11, 10, what="requests in flight", unit="requests")
 
 
 def test_a_little_pause_does_not_excuse_a_timing_claim(monkeypatch) -> None:

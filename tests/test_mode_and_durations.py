@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.drawing.formatting import format_amount, format_ratio, format_seconds
+from helpers.drawing.formatting import format_amount, format_bound, format_ratio, format_seconds
 from helpers.mode import ENDPOINT_VARIABLE, MODE_VARIABLE, Mode, by_mode, current_mode
 
 
@@ -56,6 +56,10 @@ def test_a_duration_that_is_not_a_number_is_refused() -> None:
 
 def test_ratios_have_one_decimal_and_a_times_sign() -> None:
     assert format_ratio(2.046) == "2.0×"
+
+
+def test_a_bound_prints_as_the_lesson_wrote_it() -> None:
+    assert [format_bound(bound) for bound in (1.25, 2, 1.4)] == ["1.25×", "2×", "1.4×"]
 
 
 @pytest.mark.parametrize(("amount", "unit", "printed"), [

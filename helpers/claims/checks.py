@@ -20,7 +20,7 @@ from typing import NamedTuple
 from helpers.claims.machine import usable_cpus
 from helpers.claims.pauses import PROBE_SECONDS, Interference, interference
 from helpers.claims.slowdowns import slowed_cpus
-from helpers.drawing.formatting import format_amount, format_number, format_ratio, format_seconds
+from helpers.drawing.formatting import format_amount, format_bound, format_number, format_ratio, format_seconds
 from helpers.mode import is_test_mode
 
 RUN_AGAIN = "Another program may be using the CPUs: run the cell again."
@@ -89,11 +89,11 @@ def expect_speedup(baseline: float, improved: float, *, at_least: float, what: s
     if cpus < needs_cpus:
         return report(Verdict(True, f"{numbers}. This process may use {cpus} CPU, and this effect needs "
                                     f"{needs_cpus}: on a machine with more CPUs you would see at least "
-                                    f"{format_ratio(at_least)}."))
+                                    f"{format_bound(at_least)}."))
     if speedup >= at_least:
-        return report(Verdict(True, f"{numbers} (expected at least {format_ratio(at_least)})"))
+        return report(Verdict(True, f"{numbers} (expected at least {format_bound(at_least)})"))
     slowed = cpu_slowdown is not None and speedup * cpu_slowdown >= at_least
-    return report(Verdict(False, f"{numbers}, expected at least {format_ratio(at_least)} with {cpus} CPUs."),
+    return report(Verdict(False, f"{numbers}, expected at least {format_bound(at_least)} with {cpus} CPUs."),
                   timing=True, seen_unfair=slowed_cpus(cpu_slowdown, speedup) if slowed else "", hint=RUN_AGAIN)
 
 
@@ -119,11 +119,12 @@ def expect_at_least(measured: float, minimum: float, *, what: str, unit: str) ->
     return report(Verdict(False, f"{numbers}, expected at least {bound}"))
 
 
-def expect_no_more_than(count: int, limit: int, *, what: str) -> Verdict:
-    """Claim that a counted number (requests in flight, errors) stays within `limit`."""
+def expect_no_more_than(count: int, limit: int, *, what: str, unit: str) -> Verdict:
+    """Claim that a counted number (requests in flight, errors) stays within `limit`, both in `unit`s."""
+    numbers = f"{what}: {format_amount(count, unit)}"
     if count <= limit:
-        return report(Verdict(True, f"{what}: {count} (at most {limit})"))
-    return report(Verdict(False, f"{what}: {count}, expected at most {limit}"))
+        return report(Verdict(True, f"{numbers} (at most {format_number(limit)})"))
+    return report(Verdict(False, f"{numbers}, expected at most {format_number(limit)}"))
 
 
 def expect_no_speedup(baseline: float, other: float, *, what: str, at_most: float = 1.3) -> Verdict:
@@ -131,6 +132,6 @@ def expect_no_speedup(baseline: float, other: float, *, what: str, at_most: floa
     speedup = baseline / other
     numbers = f"{what}: {format_seconds(baseline)} → {format_seconds(other)}, speed-up {format_ratio(speedup)}"
     if speedup <= at_most:
-        return report(Verdict(True, f"{numbers}: no real gain (at most {format_ratio(at_most)} expected)"))
-    return report(Verdict(False, f"{numbers}, expected no gain above {format_ratio(at_most)}."), timing=True)
+        return report(Verdict(True, f"{numbers}: no real gain (at most {format_bound(at_most)} expected)"))
+    return report(Verdict(False, f"{numbers}, expected no gain above {format_bound(at_most)}."), timing=True)
 

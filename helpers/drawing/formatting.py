@@ -27,6 +27,11 @@ def format_ratio(ratio: float) -> str:
     return f"{ratio:.1f}×"
 
 
+def format_bound(ratio: float) -> str:
+    """A bound a lesson states, as written: ``1.25×``, ``2×`` (rounding it would misquote the claim)."""
+    return f"{ratio:g}×"
+
+
 def format_amount(amount: float, unit: str) -> str:
     """Show a measured amount with its unit: ``5,860 tokens``, ``2.0×``, ``1.98 s``, ``41.5 calls/s``.
 
