@@ -10,6 +10,7 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
@@ -49,6 +50,18 @@ def test_queued_pipeline_returns_every_result_in_order():
     with ThreadPoolExecutor(2) as threads:
         results = run(queued_pipeline(PROMPTS, echo, shout_count, threads, callers=3, analysers=2, queue_size=2))
     assert results == expected()
+
+
+def test_queued_pipeline_reports_answers_waiting_not_stop_signals_and_ends_at_none():
+    def slow_count(answer: str) -> int:  # slower than the calls: answers are still queued when they end
+        time.sleep(0.02)
+        return len(answer)
+
+    seen: list[int] = []
+    with ThreadPoolExecutor(1) as one_thread:
+        run(queued_pipeline(PROMPTS, echo, slow_count, one_thread, callers=3, analysers=2, queue_size=0,
+                            on_change=seen.append))
+    assert seen[-1] == 0 and len(seen) == 2 * len(PROMPTS) and max(seen) <= len(PROMPTS)
 
 
 def test_gather_then_analyse_starts_no_analysis_before_the_last_answer():

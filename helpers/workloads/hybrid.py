@@ -95,16 +95,21 @@ async def queued_pipeline(prompts: Sequence[str], ask: Ask, analyse: Analyse[T],
     to_ask = iter(enumerate(prompts))  # shared by every caller: each prompt is taken exactly once
     answers: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue(maxsize=queue_size)
     changed = on_change or (lambda waiting: None)
+    waiting = 0  # answers in the queue; qsize() would count the stop signals at the end too
 
     async def caller() -> None:
+        nonlocal waiting
         for index, prompt in to_ask:
             answer = await ask(prompt)
             await answers.put((index, answer))  # waits while the queue is full: backpressure
-            changed(answers.qsize())
+            waiting += 1
+            changed(waiting)
 
     async def analyser() -> None:
+        nonlocal waiting
         while (item := await answers.get()) is not None:  # None: no more answers will come
-            changed(answers.qsize())
+            waiting -= 1
+            changed(waiting)
             index, answer = item
             results[index] = await analysed(answer, analyse, pool)
 
