@@ -101,6 +101,12 @@ def test_charts_side_by_side_on_a_shared_time_axis_show_the_longest_whole() -> N
     plt.close("all")
 
 
+def test_a_run_drawn_on_an_earlier_runs_time_scale_keeps_that_axis_and_grows_past_it() -> None:
+    quick = [Span("call", "thread 1", 0.0, 0.5)]
+    assert plot_timeline(quick, seconds=2.0).axes[0].get_xlim() == (0.0, 2.0)
+    assert plot_timeline(quick, seconds=0.2).axes[0].get_xlim() == (0.0, 0.5)
+
+
 def test_bars_keep_their_white_edges_with_40_to_a_lane_and_lose_them_when_a_lane_holds_hundreds() -> None:
     def edge_width(spans: list[Span]) -> float:
         collection, = plot_timeline(spans).axes[0].collections

@@ -73,14 +73,16 @@ class LiveTimeline:
     """A context manager: a live view of `recorder` during the block, the static figure after it.
 
     `strips` are drawn under the timeline in the final figure; the samplers among them (CpuMeter,
-    ServerMonitor) are started and stopped with the block.
+    ServerMonitor) are started and stopped with the block. The final figure's time axis spans at
+    least `seconds` (an earlier run's wall time, to draw two runs on one scale).
     """
 
     def __init__(self, recorder: Recorder, title: str = "", strips: Sequence[Strip] = (),
-                 refresh: float = 0.1) -> None:
+                 refresh: float = 0.1, seconds: float = 0.0) -> None:
         if refresh < 0.1:
             raise ValueError("refresh faster than 10 times a second costs CPU time the experiment needs")
         self.recorder, self.title, self.strips, self.refresh = recorder, title, list(strips), refresh
+        self.seconds = seconds
         self.figure: Figure | None = None
         self.updates = 0  # how many times the live view was redrawn: tests and the curious look here
         self._stop = threading.Event()
@@ -122,7 +124,7 @@ class LiveTimeline:
             if self._widget is not None:
                 self._widget.value = f"<p>{html.escape(self.title)}: nothing was recorded.</p>"
             return
-        self.figure = plot_experiment(spans, self.title, self.strips)
+        self.figure = plot_experiment(spans, self.title, self.strips, self.seconds)
         plt.close(self.figure)  # shown once, below, not a second time by the inline backend
         if self._display is not None:
             self._display.update(self.figure)

@@ -54,8 +54,12 @@ def _draw_bars(ax: Axes, spans: list[Span], origin: float) -> None:
     ax.invert_yaxis()
 
 
-def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
-    """A Gantt chart of `spans`, time measured from the first start, in seconds."""
+def plot_timeline(spans: Iterable[Span], title: str = "", ax=None, seconds: float = 0.0) -> Figure:
+    """A Gantt chart of `spans`, time measured from the first start, in seconds.
+
+    The time axis spans at least `seconds`: give it an earlier run's wall time, and two runs drawn
+    one after the other can be compared by their lengths, not only by the numbers in their titles.
+    """
     spans = list(spans)
     if not spans:
         raise ValueError("no spans to draw: did the experiment record anything?")
@@ -67,7 +71,7 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None) -> Figure:
     wall = max(s.end for s in spans) - origin
     # Beside charts already drawn on a shared time axis (two ways compared), keep the longest whole.
     drawn_beside = any(other.collections for other in ax.get_shared_x_axes().get_siblings(ax) if other is not ax)
-    ax.set_xlim(0, max(wall or 1e-3, ax.get_xlim()[1] if drawn_beside else 0.0))
+    ax.set_xlim(0, max(wall or 1e-3, seconds, ax.get_xlim()[1] if drawn_beside else 0.0))
     ax.set_xlabel("seconds since the first span started")
     ax.set_ylabel("lane" if len(lanes) <= MAX_LABELLED_ROWS else f"{len(lanes)} lanes")
     lane_count = f"{len(lanes)} lane{'s' if len(lanes) != 1 else ''}"
@@ -87,16 +91,17 @@ class Strip(Protocol):
     def plot(self, ax: Axes, origin: float) -> None: ...
 
 
-def plot_experiment(spans: Iterable[Span], title: str = "", strips: Sequence[Strip] = ()) -> Figure:
-    """The timeline with each strip (a CPU meter, a server monitor) under it, all on the same time axis."""
+def plot_experiment(spans: Iterable[Span], title: str = "", strips: Sequence[Strip] = (), seconds: float = 0.0) -> Figure:
+    """The timeline with each strip (a CPU meter, a server monitor) under it, all on the same time axis,
+    which spans at least `seconds` (see `plot_timeline`)."""
     spans = list(spans)
     if not strips:
-        return plot_timeline(spans, title)
+        return plot_timeline(spans, title, seconds=seconds)
     lanes = len({s.lane for s in spans})
     heights = [min(6.0, 1.0 + 0.3 * lanes)] + [1.3] * len(strips)
     figure, axes = plt.subplots(len(heights), 1, figsize=(9, sum(heights) + 0.6), sharex=True,
                                 gridspec_kw={"height_ratios": heights})
-    plot_timeline(spans, title, ax=axes[0])
+    plot_timeline(spans, title, ax=axes[0], seconds=seconds)
     origin = min(s.start for s in spans)
     for strip, ax in zip(strips, axes[1:]):
         strip.plot(ax, origin)

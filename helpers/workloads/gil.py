@@ -101,6 +101,9 @@ class InterpreterFeatures(NamedTuple):
 def interpreter_features() -> InterpreterFeatures:
     """What the running interpreter offers beyond one GIL, feature-detected, not guessed from the version."""
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    # Python 3.11 has subinterpreters too (_xxsubinterpreters), but they share the one GIL: a GIL
+    # of their own (PEP 684) came with 3.12, and no attribute tells; so here the version does.
+    own_gil = sys.version_info >= (3, 12)
     module = next((name for name in ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters")
-                   if importlib.util.find_spec(name) is not None), None)
+                   if own_gil and importlib.util.find_spec(name) is not None), None)
     return InterpreterFeatures(free_threaded, gil_enabled(), module)
