@@ -29,10 +29,10 @@ WORKLOADS: dict[str, Workload] = {
         "I/O", frozenset({"asyncio", "threading"}),
         "the program waits seconds for the server and computes almost nothing; while waiting, "
         "the GIL is released, so threads or asyncio overlap the waits"),
-    "parsing a 200 MB JSON reply with json.loads": Workload(
+    "parsing 50 JSON replies of 4 MB each with json.loads": Workload(
         "CPU", frozenset({"multiprocessing"}),
         "json.loads holds the GIL while it builds Python objects: only separate processes "
-        "parse several replies at once"),
+        "parse several replies at once, each reply a task"),
     "a SQL query to a database server": Workload(
         "I/O", frozenset({"asyncio", "threading"}),
         "the database does the work on its own machine; your process only waits for the rows"),

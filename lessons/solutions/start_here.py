@@ -2,7 +2,7 @@
 
 ANSWERS = {
     "one chat completion from an LLM API": ("I/O", "asyncio"),
-    "parsing a 200 MB JSON reply with json.loads": ("CPU", "ProcessPoolExecutor"),
+    "parsing 50 JSON replies of 4 MB each with json.loads": ("CPU", "ProcessPoolExecutor"),
     "a SQL query to a database server": ("I/O", "threading"),
     "tokenising a corpus of 100,000 documents in pure Python": ("CPU", "multiprocessing"),
     "1,000 embedding requests to an API": ("I/O", "asyncio"),
