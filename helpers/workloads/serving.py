@@ -108,8 +108,9 @@ def plot_speedups(runs: Sequence[Served], tiers: Sequence[str], claimed: tuple[f
             ax.plot(users, [points[n] for n in users], "o-", color=colour, label=way)
             ax.annotate(format_ratio(points[users[-1]]), (users[-1], points[users[-1]]), textcoords="offset points",
                         xytext=(4, 4), fontsize="small", color=colour)
-        ax.axhline(1, color="#555555", linestyle="--", linewidth=1)
+        ax.axhline(1, color="#555555", linestyle="--", linewidth=1, label="sequential (1×)")
         ax.set(title=tier, xlabel="users, one request each", xscale="log")
+        ax.margins(x=0.15, y=0.12)  # room for the last point's label inside the frame
         users = sorted({run.users for run in runs})
         ax.set_xticks(users, [str(n) for n in users])
         ax.xaxis.set_minor_formatter(NullFormatter())
