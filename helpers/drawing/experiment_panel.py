@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt
 from helpers.drawing.formatting import format_seconds
 from helpers.drawing.timeline import plot_timeline
 from helpers.measuring.spans import Span
+from helpers.measuring.stopwatch import wall_time
 
 
 def run_to_completion(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -80,7 +81,7 @@ class ExperimentPanel(ipywidgets.VBox):
             plt.close(figure)
             self.picture.value = picture.getvalue()
             self.runs += 1
-            wall = max(s.end for s in spans) - min(s.start for s in spans)
+            wall = wall_time(spans)
             self.status.value = f"run {self.runs}: {len(spans)} spans, wall time {format_seconds(wall)}"
         except Exception as error:  # the learner's experiment failed: say how, keep the panel usable
             self.status.value = f"the experiment raised {type(error).__name__}: {error}"

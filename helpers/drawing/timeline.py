@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 
 from helpers.drawing.formatting import format_seconds
 from helpers.measuring.spans import Span, lane_order, max_overlap
+from helpers.measuring.stopwatch import wall_time
 
 COLOURS = {"io": "#4C9BE8", "cpu": "#E8804C", "queued": "#BBBBBB", "generating": "#2E6FB7",
            "start-up": "#8C6BB1", "rate-limited": "#D9534F"}
@@ -68,7 +69,7 @@ def plot_timeline(spans: Iterable[Span], title: str = "", ax=None, seconds: floa
     figure = ax.figure if ax is not None else plt.figure(figsize=(9, min(8, 1.2 + 0.35 * len(lanes))))
     ax = ax or figure.add_subplot()
     _draw_bars(ax, spans, origin)
-    wall = max(s.end for s in spans) - origin
+    wall = wall_time(spans)
     # Beside charts already drawn on a shared time axis (two ways compared), keep the longest whole.
     drawn_beside = any(other.collections for other in ax.get_shared_x_axes().get_siblings(ax) if other is not ax)
     ax.set_xlim(0, max(wall or 1e-3, seconds, ax.get_xlim()[1] if drawn_beside else 0.0))
