@@ -215,6 +215,9 @@ async def generate(request: web.Request, simulator: Simulator, key: str, body: d
             entry.status, entry.end = 500, time.time()
             raise ApiError(500, "The simulated server had an error while processing your request (fault injection).",
                            type_="server_error", headers=headers | {"x-should-retry": "true"})
+        if entry.fault == "overload":
+            entry.status, entry.end = 503, time.time()
+            raise errors.overloaded(entry.id, headers)
         if entry.fault == "hang":
             await until_the_client_leaves()
         answers = [cut(text.answer(ask.prompt, simulator.config.seed if ask.seed is None else ask.seed, i),

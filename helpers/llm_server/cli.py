@@ -68,6 +68,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="connection closed halfway through the answer (default: %(default)s)")
     faults.add_argument("--slow-first-byte-rate", type=float, default=DEFAULTS.slow_first_byte_rate,
                         help="answer starts late (default: %(default)s)")
+    faults.add_argument("--overload-rate", type=float, default=DEFAULTS.overload_rate,
+                        help="answered 503: the servers are overloaded (default: %(default)s)")
     faults.add_argument("--slow-first-byte-seconds", type=float, default=DEFAULTS.slow_first_byte_seconds,
                         help="how late, in simulated seconds (default: %(default)s)")
     faults.add_argument("--insufficient-quota", action="store_true", default=DEFAULTS.insufficient_quota,

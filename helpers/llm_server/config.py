@@ -14,7 +14,8 @@ from helpers.llm_server.latency import PRESETS
 
 LIMITS = ("rpm", "tpm", "shared_rpm", "shared_tpm")
 CHANGEABLE = ("preset", "seed", "time_scale", "capacity", *LIMITS, "error_rate", "hang_rate", "drop_rate",
-              "slow_first_byte_rate", "slow_first_byte_seconds", "insufficient_quota", "key_faults")
+              "slow_first_byte_rate", "overload_rate", "slow_first_byte_seconds", "insufficient_quota",
+              "key_faults")
 NO_FAULTS = Faults()
 
 
@@ -35,6 +36,7 @@ class SimConfig:
     hang_rate: float = NO_FAULTS.hang_rate
     drop_rate: float = NO_FAULTS.drop_rate
     slow_first_byte_rate: float = NO_FAULTS.slow_first_byte_rate
+    overload_rate: float = NO_FAULTS.overload_rate
     slow_first_byte_seconds: float = NO_FAULTS.slow_first_byte_seconds
     insufficient_quota: bool = NO_FAULTS.insufficient_quota
     # ... and per key, overriding them: {"sk-broken": {"error_rate": 1.0}}

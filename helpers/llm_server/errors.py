@@ -1,7 +1,7 @@
 """Errors in OpenAI's shape, so the official client raises the matching exception with our message.
 
-The body is always {"error": {"message", "type", "param", "code"}}. The three 429s below copy
-OpenAI's wording, so what a learner reads here is what they will read from the real API.
+The body is always {"error": {"message", "type", "param", "code"}}. The three 429s and the 503
+below copy OpenAI's wording, so what a learner reads here is what they will read from the real API.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from helpers.llm_server.limits import Bucket
 if TYPE_CHECKING:  # config.py checks settings with these errors in the notebook's process too: no aiohttp there
     from aiohttp import web
 
+HELP_CENTER = "help.openai.com"
 RATE_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
 ERROR_CODES_URL = "https://platform.openai.com/docs/guides/error-codes/api-errors"
 PER_MINUTE = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
@@ -67,3 +68,19 @@ def insufficient_quota(headers: dict[str, str]) -> ApiError:
     message = ("You exceeded your current quota, please check your plan and billing details. "
                f"For more information on this error, read the docs: {ERROR_CODES_URL}.")
     return ApiError(429, message, type_="insufficient_quota", code="insufficient_quota", headers=headers)
+
+
+def overloaded(request_id: str, headers: dict[str, str]) -> ApiError:
+    """The servers are busy with everyone's requests, not yours: 503, nothing wrong with the request.
+
+    OpenAI's wording and shape, as users of openai-python have quoted it (openai/openai-python
+    issue #414, agi-merge/waggle-dance issue #53): type "server_error", param and code null, the
+    request id in the message. OpenAI's error-codes guide lists the same case as "503 - The engine
+    is currently overloaded, please try again later". No retry-after: OpenAI sends none either.
+    openai-python retries every 5xx (2 retries by default, after about 0.5 s and 1 s), then raises
+    InternalServerError; a 503 is worth retrying later, with backoff.
+    """
+    message = ("That model is currently overloaded with other requests. You can retry your request, "
+               f"or contact us through our help center at {HELP_CENTER} if the error persists. "
+               f"(Please include the request ID {request_id} in your message.)")
+    return ApiError(503, message, type_="server_error", headers=headers)

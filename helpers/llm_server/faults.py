@@ -6,14 +6,18 @@
 | hang | accepted, never answered | APITimeoutError once its `timeout` passes | 499 when it gives up |
 | drop | the connection closes halfway through the answer | APIConnectionError | 444 |
 | slow_first_byte | the answer starts `slow_first_byte_seconds` late | nothing: it is just slow | 200 |
+| overload | HTTP 503 `server_error`: "That model is currently overloaded" | InternalServerError (after its retries) | 503 |
 | insufficient_quota | every request of the key is a 429 `insufficient_quota` | RateLimitError (after its retries) | 429 |
 
 (499 and 444 are nginx's codes for "client closed the request" and "closed without a response".)
 
-The first four are rates: each request suffers at most one of them, chosen by the *first* number
+The first five are rates: each request suffers at most one of them, chosen by the *first* number
 of its own random stream (server seed, API key, that key's request number). The same run
 therefore fails the same way every time, and the latency drawn next does not depend on which
-faults are switched on. `insufficient_quota` is not a rate but a state of the account.
+faults are switched on. `overload` came last and is cut last from that number: one that picked
+no fault before still picks none with overload_rate 0, and one that picked a fault picks the same
+one, so seeded runs from before it existed fail as they did. `insufficient_quota` is not a rate
+but a state of the account.
 A key can have its own settings (`key_faults`), e.g. {"sk-broken": {"error_rate": 1.0}}.
 """
 
@@ -25,7 +29,7 @@ from typing import Any
 
 from helpers.llm_server.errors import bad_request
 
-RATES = ("error_rate", "hang_rate", "drop_rate", "slow_first_byte_rate")
+RATES = ("error_rate", "hang_rate", "drop_rate", "slow_first_byte_rate", "overload_rate")  # append only: see above
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Faults:
     hang_rate: float = 0.0
     drop_rate: float = 0.0
     slow_first_byte_rate: float = 0.0
+    overload_rate: float = 0.0
     slow_first_byte_seconds: float = 2.0  # simulated seconds: time_scale shrinks them like every delay
     insufficient_quota: bool = False
 

@@ -148,6 +148,7 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
                  shared_rpm: int | None = DEFAULTS.shared_rpm, shared_tpm: int | None = DEFAULTS.shared_tpm,
                  error_rate: float = DEFAULTS.error_rate, hang_rate: float = DEFAULTS.hang_rate,
                  drop_rate: float = DEFAULTS.drop_rate, slow_first_byte_rate: float = DEFAULTS.slow_first_byte_rate,
+                 overload_rate: float = DEFAULTS.overload_rate,
                  slow_first_byte_seconds: float = DEFAULTS.slow_first_byte_seconds,
                  insufficient_quota: bool = DEFAULTS.insufficient_quota,
                  key_faults: dict[str, dict] | None = None) -> ServerHandle | RemoteEndpoint:
@@ -167,7 +168,8 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
                 "time_scale": default_time_scale() if time_scale is None else time_scale,
                 "capacity": capacity, "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
                 "error_rate": error_rate, "hang_rate": hang_rate, "drop_rate": drop_rate,
-                "slow_first_byte_rate": slow_first_byte_rate, "slow_first_byte_seconds": slow_first_byte_seconds,
+                "slow_first_byte_rate": slow_first_byte_rate, "overload_rate": overload_rate,
+                "slow_first_byte_seconds": slow_first_byte_seconds,
                 "insufficient_quota": insufficient_quota}
     command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent",
                *arguments(settings, key_faults or {})]
