@@ -95,7 +95,7 @@ def test_the_first_tokens_of_an_answer_are_the_start_of_all_of_them() -> None:
 
 
 def test_an_answer_of_exactly_max_tokens_is_complete_and_one_more_is_cut() -> None:
-    from helpers.llm_server.app import cut
+    from helpers.llm_server.chat import cut
 
     whole = answer("Write a haiku about robots", seed=0)
     count = len(tokens_of(whole))

@@ -13,41 +13,37 @@ import asyncio
 import hashlib
 import json
 import math
-import os
-import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from itertools import count
-from typing import NamedTuple
 
 from aiohttp import web
 
-from helpers.llm_server import errors, text, validation
+from helpers.llm_server import batches, errors, files, text, validation
+from helpers.llm_server.access import admin_only, api_key, json_body
+from helpers.llm_server.chat import Answer, Ask, answers_for, completion, header, read_chat, usage
 from helpers.llm_server.config import CHANGEABLE, SimConfig
 from helpers.llm_server.errors import ApiError, bad_request
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.headers import ratelimit_headers, retry_headers
-from helpers.llm_server.journal import Entry, Journal
+from helpers.llm_server.journal import Entry, Journal, request_id
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.limits import ROOM, RateLimiter, token_cost
 from helpers.llm_server.slots import Slots
 
 MAX_BODY_BYTES = 1024 * 1024
-# Request ids need only differ, not be secret: one generator seeded once by the OS is several
-# times cheaper than uuid4, which asks the OS for fresh randomness on every request. A forked
-# child (a server started with fork) reseeds its own, or it would repeat its parent's ids.
-ID_SOURCE = random.Random()
-os.register_at_fork(after_in_child=ID_SOURCE.seed)
 EMBEDDING_DIMENSIONS = 64
 
 
 class Simulator:
-    """The server's state: configuration, slots, rate limits and journal."""
+    """The server's state: configuration, slots, rate limits, journal, and the Batch API's files and batches."""
 
     def __init__(self, config: SimConfig) -> None:
         self.journal = Journal()
+        self.files = files.FileStore()
+        self.batches = batches.Batches(self.files)
         self.sequence: dict[str, count] = {}
         self.slots = Slots(config.capacity)  # one for the server's life: `apply` changes its limit
         self.apply(config)
@@ -69,69 +65,14 @@ class Simulator:
         return next(self.sequence.setdefault(key, count()))
 
     def reset(self) -> None:
+        self.batches.forget()
+        self.files.clear()
         self.journal.clear()
         self.sequence.clear()
         self.apply(self.config)
 
 
-class Ask(NamedTuple):
-    """A chat-completions request, checked."""
-
-    model: str
-    prompt: str
-    max_tokens: int | None
-    n: int
-    seed: int | None
-    stops: list[str]
-    stream: bool
-    include_usage: bool
-
-
 # --- helpers for handlers -------------------------------------------------------------------
-
-def request_id(prefix: str) -> str:
-    """A new id for a request, as OpenAI's look: `chatcmpl-` and 24 hex digits."""
-    return f"{prefix}-{ID_SOURCE.getrandbits(96):024x}"
-
-
-def api_key(request: web.Request, simulator: Simulator) -> str:
-    header = request.headers.get("Authorization", "")
-    key = header.removeprefix("Bearer ").strip()
-    if not key:
-        raise ApiError(401, "You didn't provide an API key in the Authorization header.", code="missing_api_key")
-    if simulator.config.keys is not None and key not in simulator.config.keys:
-        raise ApiError(401, "Incorrect API key provided: this room server only accepts keys from its roster.",
-                       code="invalid_api_key")
-    return key
-
-
-async def json_body(request: web.Request) -> dict:
-    if request.content_type != "application/json":
-        raise ApiError(415, f"Content-Type must be application/json, got {request.content_type!r}.")
-    try:
-        return validation.require_object(json.loads(await request.read()))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise bad_request(f"The body is not valid JSON: {error}.") from None
-
-
-def read_chat(body: dict) -> Ask:
-    messages = validation.messages(body)
-    max_tokens = validation.integer(body, "max_completion_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
-    if max_tokens is None:
-        max_tokens = validation.integer(body, "max_tokens", None, 1, validation.MAX_OUTPUT_TOKENS)
-    stream = validation.flag(body, "stream")
-    options = body.get("stream_options") or {}
-    return Ask(
-        model=validation.model_name(body, set(PRESETS)),
-        prompt="\n".join(validation.text_of_content(m.get("content"), i) for i, m in enumerate(messages)),
-        max_tokens=max_tokens,
-        n=validation.integer(body, "n", 1, 1, 8),
-        seed=validation.integer(body, "seed", None, -(2**63), 2**63 - 1),
-        stops=validation.stop_sequences(body),
-        stream=stream,
-        include_usage=stream and isinstance(options, dict) and options.get("include_usage") is True,
-    )
-
 
 def admit(simulator: Simulator, entry: Entry, faults: Faults, tokens: int, headers: dict[str, str]) -> None:
     """Let the request in, or raise the 429 OpenAI would send. Adds the x-ratelimit-* headers."""
@@ -178,19 +119,6 @@ async def drop_connection(request: web.Request, entry: Entry) -> None:
     await until_the_client_leaves()
 
 
-def cut(answer: str, max_tokens: int | None, stops: list[str]) -> tuple[list[str], str]:
-    """The tokens to send and the finish reason: `stop` (natural end or stop sequence) or `length`."""
-    for stop in stops:
-        if stop and stop in answer:
-            answer = answer[: answer.index(stop)]
-    if max_tokens is None:
-        return text.tokens_of(answer), "stop"
-    pieces = text.tokens_of(answer, at_most=max_tokens + 1)  # one more says whether the answer was longer
-    if len(pieces) > max_tokens:
-        return pieces[:max_tokens], "length"
-    return pieces, "stop"
-
-
 # --- chat completions -------------------------------------------------------------------------
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -220,8 +148,7 @@ async def generate(request: web.Request, simulator: Simulator, key: str, body: d
             raise errors.overloaded(entry.id, headers)
         if entry.fault == "hang":
             await until_the_client_leaves()
-        answers = [cut(text.answer(ask.prompt, simulator.config.seed if ask.seed is None else ask.seed, i),
-                       ask.max_tokens, ask.stops) for i in range(ask.n)]
+        answers = answers_for(ask, simulator.config.seed)
         entry.tokens_out = sum(len(pieces) for pieces, _ in answers)
         ttft, per_token = PRESETS[ask.model].sample(rng)
         if entry.fault == "slow_first_byte":
@@ -254,7 +181,7 @@ async def generation_slot(simulator: Simulator, entry: Entry) -> AsyncIterator[N
 
 
 async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask: Ask,
-                  answers: list[tuple[list[str], str]], timing: tuple[float, float],
+                  answers: list[Answer], timing: tuple[float, float],
                   headers: dict[str, str]) -> web.StreamResponse:
     """Send the answers on the latency model's schedule, whole or as a stream of chunks."""
     scale = simulator.config.time_scale
@@ -265,9 +192,8 @@ async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask:
     drop_at = longest // 2 if entry.fault == "drop" else None
     headers |= {"x-sim-queue-ms": f"{entry.queue_wait * 1000:.0f}", "x-sim-ttft-ms": f"{ttft * 1000:.0f}",
                 "openai-processing-ms": f"{(ttft + per_token * longest) * 1000:.0f}"}
-    usage = {"prompt_tokens": entry.tokens_in, "completion_tokens": entry.tokens_out,
-             "total_tokens": entry.tokens_in + entry.tokens_out}
-    base = {"id": entry.id, "created": int(entry.arrival), "model": ask.model, "system_fingerprint": "fp_sim"}
+    tokens = usage(entry.tokens_in, entry.tokens_out)
+    base = header(entry.id, entry.arrival, ask.model)
     if not ask.stream:
         if drop_at is not None:
             await sleep_until(first_token_due + per_token * drop_at)
@@ -275,11 +201,8 @@ async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask:
         await sleep_until(first_token_due)
         entry.first_token = time.time()
         await sleep_until(first_token_due + per_token * max(0, longest - 1))
-        choices = [{"index": i, "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
-                    "finish_reason": reason, "logprobs": None} for i, (pieces, reason) in enumerate(answers)]
         entry.status, entry.end = 200, time.time()
-        return web.json_response({**base, "object": "chat.completion", "choices": choices, "usage": usage},
-                                 headers=headers)
+        return web.json_response(completion(base, answers, tokens), headers=headers)
 
     if entry.fault == "slow_first_byte":  # for a stream the headers wait too, not only the first token
         await sleep_until(first_token_due)
@@ -303,7 +226,7 @@ async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask:
                     for i, (pieces, _) in enumerate(answers) if position < len(pieces)])
     await send([{"index": i, "delta": {}, "finish_reason": reason} for i, (_, reason) in enumerate(answers)])
     if ask.include_usage:
-        await send([], usage=usage)
+        await send([], usage=tokens)
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
     entry.status, entry.end = 200, time.time()
@@ -384,16 +307,6 @@ async def responses(request: web.Request) -> web.Response:
 
 # --- the simulator's own controls ---------------------------------------------------------------
 
-def admin_only(request: web.Request) -> None:
-    """Changing the server is for its owner: on loopback anyone local, elsewhere the admin token."""
-    token = request.app["simulator"].config.admin_token
-    if request.remote in ("127.0.0.1", "::1") and token is None:
-        return
-    if token is None or request.headers.get("x-admin-token") != token:
-        raise ApiError(403, "Changing the simulator needs the admin token (x-admin-token header).",
-                       type_="permission_error")
-
-
 async def sim_stats(request: web.Request) -> web.Response:
     return web.json_response(request.app["simulator"].journal.stats())
 
@@ -452,6 +365,14 @@ def create_app(config: SimConfig) -> web.Application:
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_post("/v1/responses", responses)
     app.router.add_get("/v1/models", models)
+    app.router.add_post("/v1/files", files.upload)
+    app.router.add_get("/v1/files/{file_id}", files.retrieve)
+    app.router.add_get("/v1/files/{file_id}/content", files.content)
+    app.router.add_post("/v1/batches", batches.create)
+    app.router.add_get("/v1/batches", batches.listing)
+    app.router.add_get("/v1/batches/{batch_id}", batches.retrieve)
+    app.router.add_post("/v1/batches/{batch_id}/cancel", batches.cancel)
+    app.on_cleanup.append(app["simulator"].batches.close)  # a server stopping cancels the batches still running
     app.router.add_get("/sim/stats", sim_stats)
     app.router.add_get("/sim/requests", sim_requests)
     app.router.add_route("*", "/sim/config", sim_config)

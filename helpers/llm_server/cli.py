@@ -52,6 +52,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                        help="multiply every delay, 0.1: ten times faster (default: %(default)s)")
     model.add_argument("--capacity", type=int, default=DEFAULTS.capacity,
                        help="generation slots; more requests queue (default: %(default)s)")
+    model.add_argument("--batch-seconds", type=float, default=DEFAULTS.batch_seconds,
+                       help="how long a Batch API batch takes, in simulated seconds like every delay "
+                            "(default: %(default)s)")
     limits = parser.add_argument_group("rate limits, per simulated minute (beyond them: 429; default: no limit)")
     limits.add_argument("--rpm", type=int, default=DEFAULTS.rpm, help="requests per minute, per key")
     limits.add_argument("--tpm", type=int, default=DEFAULTS.tpm,

@@ -13,10 +13,11 @@ from helpers.llm_server.faults import Faults
 from helpers.llm_server.latency import PRESETS
 
 LIMITS = ("rpm", "tpm", "shared_rpm", "shared_tpm")
-CHANGEABLE = ("preset", "seed", "time_scale", "capacity", *LIMITS, "error_rate", "hang_rate", "drop_rate",
-              "slow_first_byte_rate", "overload_rate", "slow_first_byte_seconds", "insufficient_quota",
+CHANGEABLE = ("preset", "seed", "time_scale", "capacity", "batch_seconds", *LIMITS, "error_rate", "hang_rate",
+              "drop_rate", "slow_first_byte_rate", "overload_rate", "slow_first_byte_seconds", "insufficient_quota",
               "key_faults")
 NO_FAULTS = Faults()
+MAX_BATCH_SECONDS = 24 * 3600  # OpenAI's completion window: a batch is done within 24 hours
 
 
 @dataclass
@@ -27,6 +28,9 @@ class SimConfig:
     seed: int = 0
     time_scale: float = 1.0
     capacity: int = 256  # generation slots; further requests queue in arrival order
+    # How long a Batch API batch takes from creation to completed, in simulated seconds (time_scale
+    # shrinks it like every delay), however many requests it holds: OpenAI promises 24 hours.
+    batch_seconds: float = 30.0
     rpm: int | None = None  # requests per minute, per key
     tpm: int | None = None  # tokens per minute, per key (see limits.token_cost)
     shared_rpm: int | None = None  # requests per minute for all keys together (a workshop room)
@@ -51,6 +55,9 @@ class SimConfig:
             raise bad_request("time_scale must be a number from 0 to 100", "time_scale")
         if not (isinstance(self.capacity, int) and 1 <= self.capacity <= 100_000):
             raise bad_request("capacity must be an integer from 1 to 100000", "capacity")
+        if not (isinstance(self.batch_seconds, (int, float)) and not isinstance(self.batch_seconds, bool)
+                and 0 <= self.batch_seconds <= MAX_BATCH_SECONDS):
+            raise bad_request(f"batch_seconds must be a number from 0 to {MAX_BATCH_SECONDS}", "batch_seconds")
         for name in LIMITS:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):

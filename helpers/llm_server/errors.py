@@ -30,11 +30,14 @@ class ApiError(Exception):
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
         self.headers = headers or {}
 
+    def body(self) -> dict:
+        """What OpenAI sends: the HTTP body of an online call, a failed line's `response.body` in a batch."""
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
     def response(self) -> web.Response:
         from aiohttp import web
 
-        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-        return web.json_response(body, status=self.status, headers=self.headers, dumps=json.dumps)
+        return web.json_response(self.body(), status=self.status, headers=self.headers, dumps=json.dumps)
 
 
 def bad_request(message: str, param: str | None = None) -> ApiError:
@@ -84,3 +87,8 @@ def overloaded(request_id: str, headers: dict[str, str]) -> ApiError:
                f"or contact us through our help center at {HELP_CENTER} if the error persists. "
                f"(Please include the request ID {request_id} in your message.)")
     return ApiError(503, message, type_="server_error", headers=headers)
+
+
+def not_found(kind: str, object_id: str, param: str = "id") -> ApiError:
+    """An id this server never gave out (or gave to another key): OpenAI's 404 for files and batches."""
+    return ApiError(404, f"No such {kind} object: {object_id}", param=param)

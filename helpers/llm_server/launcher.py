@@ -76,7 +76,8 @@ class ServerHandle:
             raise ValueError(json.load(error)["error"]["message"]) from None
 
     def stats(self) -> dict:
-        """Counts: in_flight, queued, completed, rate_limited, errors, and the same per_key."""
+        """Counts: in_flight, queued, completed, rate_limited, errors, faults, batch_completed and
+        batch_failed (Batch API requests, counted apart from the online ones), and the same per_key."""
         return self._call("/sim/stats")
 
     def requests(self, since: float | None = None) -> list[dict]:
@@ -93,7 +94,7 @@ class ServerHandle:
         self.model = changes.get("preset", self.model)
 
     def reset(self) -> None:
-        """Forget the journal and the rate-limit buckets."""
+        """Forget the journal and the rate-limit buckets, and stop and forget every batch and file."""
         self._call("/sim/reset", {})
 
     def stop(self) -> None:
@@ -144,7 +145,8 @@ def arguments(settings: dict[str, Any], key_faults: dict[str, dict]) -> list[str
 
 
 def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, time_scale: float | None = None,
-                 capacity: int = DEFAULTS.capacity, rpm: int | None = DEFAULTS.rpm, tpm: int | None = DEFAULTS.tpm,
+                 capacity: int = DEFAULTS.capacity, batch_seconds: float = DEFAULTS.batch_seconds,
+                 rpm: int | None = DEFAULTS.rpm, tpm: int | None = DEFAULTS.tpm,
                  shared_rpm: int | None = DEFAULTS.shared_rpm, shared_tpm: int | None = DEFAULTS.shared_tpm,
                  error_rate: float = DEFAULTS.error_rate, hang_rate: float = DEFAULTS.hang_rate,
                  drop_rate: float = DEFAULTS.drop_rate, slow_first_byte_rate: float = DEFAULTS.slow_first_byte_rate,
@@ -166,7 +168,8 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
         return from_environment()
     settings = {"preset": preset, "seed": seed,
                 "time_scale": default_time_scale() if time_scale is None else time_scale,
-                "capacity": capacity, "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
+                "capacity": capacity, "batch_seconds": batch_seconds,
+                "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
                 "error_rate": error_rate, "hang_rate": hang_rate, "drop_rate": drop_rate,
                 "slow_first_byte_rate": slow_first_byte_rate, "overload_rate": overload_rate,
                 "slow_first_byte_seconds": slow_first_byte_seconds,
