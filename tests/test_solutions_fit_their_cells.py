@@ -31,6 +31,7 @@ SOLUTIONS = {
     "03_asyncio": "bounded_gather",
     "04_multiprocessing": "process_pool",
     "05_hybrid": "hybrid",
+    "06_ten_thousand_calls": "paced_gather",
 }
 TOP_LEVEL_AWAIT = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
