@@ -242,6 +242,8 @@ def test_time_scale_stretches_a_batch_as_it_stretches_every_delay(fresh) -> None
     assert 2.5 <= took[0.2] / took[0.05] <= 5  # 4 expected: the window scales, the polling does not
 
 
+# The app keeps its state under string keys; aiohttp prefers typed AppKeys, and warns when an app is built
+@pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 def test_stopping_the_server_cancels_its_running_batches_without_waiting_for_them() -> None:
     async def run() -> tuple[float, int, int]:
         from aiohttp import web
