@@ -1,11 +1,12 @@
 """The 503 overloaded fault, the budget each 429 names, and the price table: through the official client."""
 
 import random
+import re
 
 import openai
 import pytest
 
-from helpers.llm_server import config, start_server
+from helpers.llm_server import cli, config, start_server
 from helpers.llm_server.faults import RATES, Faults
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.prices import BATCH_DISCOUNT, PRICES, cost
@@ -111,3 +112,16 @@ def test_every_preset_model_has_a_price_and_the_batch_api_costs_half() -> None:
     assert cost("sim-fast", 2000, 500) == pytest.approx((2000 * small.input + 500 * small.output) / 1e6)
     with pytest.raises(ValueError, match="no price for model 'gpt-9'"):
         cost("gpt-9", 1, 1)
+
+
+def test_the_command_line_explains_the_new_settings_with_their_defaults(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for flag, value in (("--overload-rate", config.DEFAULTS.overload_rate),
+                        ("--batch-seconds", config.DEFAULTS.batch_seconds)):
+        assert re.search(rf"{flag} \S+ \w.*?\(default: {value}\)", shown), flag
+    settings = cli.config_from(cli.parse(["--overload-rate", "0.25", "--batch-seconds", "5"]))
+    assert (settings.overload_rate, settings.batch_seconds) == (0.25, 5.0)
+    with pytest.raises(SystemExit, match="the fault rates add up to more than 1"):
+        cli.config_from(cli.parse(["--overload-rate", "0.6", "--error-rate", "0.6"]))

@@ -4,7 +4,8 @@ One request's life: check the key and the body; refuse it if the key has no quot
 request and its tokens from the rate-limit buckets (or answer 429); maybe fail on purpose
 (faults.py); wait for a free generation slot (capacity; the wait is queue time); wait the time
 to first token; then produce one token per `time_per_token`. Every step is written to the
-journal, which the notebooks read.
+journal, which the notebooks read. The Batch API's handlers live in files.py and batches.py;
+this module only routes to them.
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ What goes wrong, where OpenAI reports it:
   online call would get in `response`, and `request_counts.failed` counts it.
 - an unknown file or batch id: 404 at once, OpenAI's "No such File object".
 
+The output file lists the requests in the input's order; OpenAI does not promise any order, so
+match results to requests by custom_id.
+
 Each line is answered by the same machinery as an online call (chat.py), so the same body gets
 the same text and usage either way. Batch requests do not draw from the key's online rate limits
 (OpenAI gives batches a queue limit of their own, not modelled here), suffer no faults and take
@@ -224,13 +227,13 @@ class Batches:
         batch.model, batch.total = lines[0].body.get("model"), len(lines)
         batch.move_to("in_progress")
         running_from, running = loop.time(), RUNNING_SHARE * batch.window
-        answered: list[dict] = []
-        refused: list[dict] = []
+        answered: list[str] = []  # output lines, written as each request is done: no pause at the end
+        refused: list[str] = []
         for index, line in enumerate(lines):
             if await until(running_from + running * (index + 1) / len(lines), batch.cancel_requested):
                 return await self.finish_cancelling(batch, answered, refused)
             result = answer(line, batch, simulator)
-            (answered if result["response"]["status_code"] == 200 else refused).append(result)
+            (answered if result["response"]["status_code"] == 200 else refused).append(json.dumps(result) + "\n")
             if index % YIELD_EVERY == YIELD_EVERY - 1:  # lines already due run back to back: let requests in
                 await asyncio.sleep(0)
         batch.move_to("finalizing")
@@ -238,19 +241,19 @@ class Batches:
         self.write_results(batch, answered, refused)
         batch.move_to("completed")
 
-    async def finish_cancelling(self, batch: Batch, answered: list[dict], refused: list[dict]) -> None:
+    async def finish_cancelling(self, batch: Batch, answered: list[str], refused: list[str]) -> None:
         await asyncio.sleep(FINALIZING_SHARE * batch.window)
         self.write_results(batch, answered, refused)
         batch.move_to("cancelled")
 
-    def write_results(self, batch: Batch, answered: list[dict], refused: list[dict]) -> None:
+    def write_results(self, batch: Batch, answered: list[str], refused: list[str]) -> None:
         """The output file (requests that succeeded) and the error file (those that failed), if not empty."""
         if answered:
             batch.output_file_id = self.files.add(batch.key, f"{batch.id}_output.jsonl", "batch_output",
-                                                  jsonl(answered)).id
+                                                  "".join(answered).encode()).id
         if refused:
             batch.error_file_id = self.files.add(batch.key, f"{batch.id}_error.jsonl", "batch_output",
-                                                 jsonl(refused)).id
+                                                 "".join(refused).encode()).id
 
 
 async def until(deadline: float, cancelled: asyncio.Event) -> bool:
@@ -262,10 +265,6 @@ async def until(deadline: float, cancelled: asyncio.Event) -> bool:
         except TimeoutError:
             pass
     return cancelled.is_set()
-
-
-def jsonl(results: list[dict]) -> bytes:
-    return "".join(json.dumps(result) + "\n" for result in results).encode()
 
 
 def answer(line: BatchLine, batch: Batch, simulator: Simulator) -> dict:

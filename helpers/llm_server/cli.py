@@ -5,7 +5,8 @@ whole room, accepts only the roster's keys (one per line), limits each key on it
 room as a whole. Beyond loopback the server refuses to start without a roster, and `/sim/config`
 needs the admin token, which is read from `--admin-token` or LLM_SIM_ADMIN_TOKEN and never
 printed in full. `--key-fault sk-room-bob:error_rate=1` makes one key fail, e.g. to show a room
-what a broken client looks like.
+what a broken client looks like. `--batch-seconds` sets how long a Batch API batch takes
+(batches.py), `--overload-rate` how often the server answers 503 overloaded (faults.py).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     model.add_argument("--capacity", type=int, default=DEFAULTS.capacity,
                        help="generation slots; more requests queue (default: %(default)s)")
     model.add_argument("--batch-seconds", type=float, default=DEFAULTS.batch_seconds,
-                       help="how long a Batch API batch takes, in simulated seconds like every delay "
+                       help="how long a Batch API batch takes from creation to completed, in simulated "
+                            "seconds (time-scale shrinks it) "
                             "(default: %(default)s)")
     limits = parser.add_argument_group("rate limits, per simulated minute (beyond them: 429; default: no limit)")
     limits.add_argument("--rpm", type=int, default=DEFAULTS.rpm, help="requests per minute, per key")
@@ -81,7 +83,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="a fault setting for one key only; repeat for more")
     room = parser.add_argument_group("room mode")
     room.add_argument("--keys", type=Path, help="roster file: the API keys accepted, one per line")
-    room.add_argument("--admin-token", default=os.environ.get("LLM_SIM_ADMIN_TOKEN"))
+    room.add_argument("--admin-token", default=os.environ.get("LLM_SIM_ADMIN_TOKEN"),
+                      help="the token /sim/config and /sim/reset ask for (default: LLM_SIM_ADMIN_TOKEN)")
     return parser.parse_args(argv)
 
 

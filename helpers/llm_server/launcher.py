@@ -157,7 +157,8 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
     """Start a simulated server on a free loopback port and return when it answers.
 
     Every setting can be changed later with `handle.configure(...)`; see SimConfig in config.py
-    for what each one means and its default, limits.py for the rate limits and faults.py for the faults.
+    for what each one means and its default, limits.py for the rate limits, faults.py for the faults
+    and batches.py for the Batch API (`batch_seconds`).
     `time_scale` left out: real time for a learner, shorter under test (`default_time_scale`).
     If the learner opted in to a real endpoint (LLM_COURSE_BASE_URL, see endpoint.py), start
     nothing and return that endpoint instead: same clients, a request budget, no journal.
