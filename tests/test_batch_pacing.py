@@ -53,6 +53,21 @@ def test_the_runner_keeps_within_the_binding_budget_and_close_to_it(tmp_path, bi
     assert after_burst >= 0.9 * ideal, f"{after_burst:.2f} requests/s after the first burst, ideal {ideal:.2f}"
 
 
+def test_no_more_calls_are_in_flight_than_allowed_and_the_cap_is_reached(tmp_path) -> None:
+    """With no budget to pace to, the cap alone holds the run back: read from the server's start and end times."""
+    write_requests(tmp_path / "requests.jsonl", chat_bodies(40, model="sim-fast"))
+    with start_server("sim-fast", time_scale=0.5) as server:
+        summary = asyncio.run(run_batch(tmp_path / "requests.jsonl", tmp_path / "results.jsonl", base_url=server.base_url,
+                                        api_key="sk-in-flight", max_in_flight=5, progress=False))
+        journal = server.requests()
+    events = sorted([(entry["arrival"], 1) for entry in journal] + [(entry["end"], -1) for entry in journal])
+    in_flight, most = 0, 0
+    for _, change in events:  # an end before an arrival at the same instant: sorted (t, -1) before (t, 1)
+        in_flight += change
+        most = max(most, in_flight)
+    assert summary.succeeded == 40 and most == 5
+
+
 def run_two_sharing_a_key(tmp_path, follow_headers: bool) -> int:
     """Two runners, each told the key's whole budget, at once: the 429s they receive in all."""
     server_rpm = 30  # 10 requests a real second at TIME_SCALE

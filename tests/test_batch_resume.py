@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from batch_support import expected_ids, ids_written, requests_file, run
 
 from helpers.batch import read_results, run_batch
@@ -37,7 +38,7 @@ def wait_for_lines(path: Path, at_least: int, seconds: float = 30) -> None:
 def llm_batch(server, requests: Path, results: Path) -> subprocess.Popen:
     """The command a learner types, in its own process: 40 requests a second, answers in about 0.17 s."""
     return subprocess.Popen([sys.executable, "-m", "helpers.batch", str(requests), str(results), "--base-url",
-                             server.base_url, "--api-key", "sk-resume", "--rpm", "2400",
+                             server.base_url, "--api-key", "sk-resume", "--rpm", "4800",
                              "--max-in-flight", str(IN_FLIGHT), "--no-progress"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -60,6 +61,19 @@ def test_a_sigkilled_run_resumes_with_every_request_once_and_resends_no_more_tha
     assert ids_written(results) == expected_ids(COUNT)
     resent = arrivals - COUNT
     assert 0 <= resent <= IN_FLIGHT, f"{resent} requests were sent twice; at most {IN_FLIGHT} were in flight"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_stops_cleanly_keeping_whole_lines(tmp_path, stop: signal.Signals) -> None:
+    requests, results = requests_file(tmp_path, COUNT, model="sim-fast"), tmp_path / "results.jsonl"
+    with start_server("sim-fast", time_scale=0.5) as server:
+        running = llm_batch(server, requests, results)
+        wait_for_lines(results, 20)
+        running.send_signal(stop)
+        _, err = running.communicate(timeout=30)
+    kept = ids_written(results)  # every line whole, or reading would raise
+    assert running.returncode == 130 and "stopped; the results so far are in" in err, err
+    assert "Traceback" not in err and 20 <= kept.total() < COUNT and set(kept.values()) == {1}
 
 
 def test_a_cancelled_run_batch_leaves_whole_lines_and_resumes(tmp_path) -> None:
