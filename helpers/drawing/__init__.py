@@ -2,6 +2,6 @@
 
 timeline (spans as a Gantt chart, with strips such as a CPU meter under it), live_timeline (the
 same chart growing while the experiment runs), experiment_panel (sliders, a Run button and the
-last run's timeline), stream_board (streamed answers side by side), formatting (the one way the
-course prints a duration, a ratio or a rate).
+last run's timeline), stream_board (streamed answers side by side), rates (events per second
+against a rate limit), formatting (the one way the course prints a duration, a ratio or a rate).
 """

@@ -34,7 +34,7 @@ def plot_rates(runs: Mapping[str, Mapping[str, Sequence[float]]], *, bin_seconds
     The limit, if given, is drawn in the first column (answers or requests sent: what it limits).
     """
     kinds = list(next(iter(runs.values())))
-    figure, axes = plt.subplots(len(runs), len(kinds), figsize=(4.2 * len(kinds) + 0.6, 2.3 * len(runs) + 0.6),
+    figure, axes = plt.subplots(len(runs), len(kinds), figsize=(max(8.0, 4.2 * len(kinds) + 0.6), 2.3 * len(runs) + 0.6),
                                 sharex=True, sharey="col", squeeze=False)
     for row, (run, series) in zip(axes, runs.items()):
         moments = [moment for times in series.values() for moment in times]
@@ -45,6 +45,7 @@ def plot_rates(runs: Mapping[str, Mapping[str, Sequence[float]]], *, bin_seconds
             if limit is not None and column == 0:
                 ax.axhline(limit, color="#333333", linestyle="--", linewidth=1, label=limit_label)
             ax.set_title(f"{run}: {kind}" if len(runs) > 1 else kind, fontsize="medium")
+            ax.set_ylim(bottom=0)  # a rate starts at zero: a cut axis would make small steps look steep
             ax.grid(alpha=0.3)
             ax.legend(loc="upper right", fontsize="small")
         row[0].set_ylabel("per second")
