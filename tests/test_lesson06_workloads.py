@@ -130,3 +130,4 @@ def test_plot_rates_draws_a_row_per_run_and_a_column_per_kind() -> None:
                         limit=2, title="t")
     assert len(figure.axes) == 4
     assert any(line.get_linestyle() == "--" for line in figure.axes[0].lines)  # the limit, in the first column
+    assert figure.axes[0].get_title() == "one: answered, 2 in all"

@@ -32,23 +32,29 @@ def plot_rates(runs: Mapping[str, Mapping[str, Sequence[float]]], *, bin_seconds
     """One row per run, one column per kind of event (Unix times), each as events per second.
 
     The limit, if given, is drawn in the first column (answers or requests sent: what it limits).
+    Counts go in the panels' titles, not in legends, which would hide the spikes a storm makes.
     """
     kinds = list(next(iter(runs.values())))
     figure, axes = plt.subplots(len(runs), len(kinds), figsize=(max(8.0, 4.2 * len(kinds) + 0.6), 2.3 * len(runs) + 0.6),
                                 sharex=True, sharey="col", squeeze=False)
+    highest = [limit or 0.0 if column == 0 else 0.0 for column in range(len(kinds))]
     for row, (run, series) in zip(axes, runs.items()):
         moments = [moment for times in series.values() for moment in times]
         origin, end = min(moments), max(moments) + 1e-9
         for column, (ax, kind, colour) in enumerate(zip(row, kinds, COLOURS)):
             starts, rates = per_second(series[kind], origin, end, bin_seconds)
-            ax.step(starts, rates, where="post", color=colour, label=f"{kind}: {len(series[kind]):,} in all")
-            if limit is not None and column == 0:
-                ax.axhline(limit, color="#333333", linestyle="--", linewidth=1, label=limit_label)
-            ax.set_title(f"{run}: {kind}" if len(runs) > 1 else kind, fontsize="medium")
-            ax.set_ylim(bottom=0)  # a rate starts at zero: a cut axis would make small steps look steep
+            ax.step(starts, rates, where="post", color=colour)
+            highest[column] = max(highest[column], *rates)
+            name = f"{run}: {kind}" if len(runs) > 1 else kind
+            ax.set_title(f"{name}, {len(series[kind]):,} in all", fontsize="medium")
             ax.grid(alpha=0.3)
-            ax.legend(loc="upper right", fontsize="small")
+        if limit is not None:
+            row[0].axhline(limit, color="#333333", linestyle="--", linewidth=1)
+            row[0].annotate(limit_label, (1, limit), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                            textcoords="offset points", ha="right", va="bottom", fontsize="small")
         row[0].set_ylabel("per second")
+    for column, top in enumerate(highest):  # a rate starts at zero: a cut axis would make small steps look steep
+        axes[0, column].set_ylim(0, 1.12 * top or 1)
     for ax in axes[-1]:
         ax.set_xlabel(f"seconds since the first request (bins of {bin_seconds:g} s)")
     if title:
