@@ -1,8 +1,9 @@
 """Exercise of 06_ten_thousand_calls: `paced_gather(ask, prompts, per_second)`, every prompt's answer
 in order, the calls overlapping, and never more than `per_second` calls started in any second.
 
-A rate limit counts the calls that *start* in a span of time, so a pacer spaces the starts: call n
-starts n / per_second seconds after the first, whether or not the earlier ones have answered. A
+A rate limit counts the calls that *start* in a span of time, so a pacer spaces the starts, one
+every 1 / per_second seconds, whether or not the earlier ones have answered, and after a late
+wake-up it does not make up the lost time with a burst (a burst is what the limit refuses). A
 Semaphore alone does not do it (the lesson measured that), and neither does awaiting one call
 after another: fast calls go faster than the limit, slow ones far slower. The check reads the
 journal of the exercise's own API key, so it judges what the server saw, not what the code says.
@@ -77,8 +78,8 @@ def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
     starts = most_starts_in_a_second([entry["arrival"] for entry in journal])
     report.expect(starts <= SLACK_STARTS * PER_SECOND + 1,
                   f"at most {starts} calls started within any one second" if starts <= SLACK_STARTS * PER_SECOND + 1
-                  else f"{starts} calls started within one second, more than {PER_SECOND}: wait until call n's "
-                       f"moment, n / per_second after the first, before you start it")
+                  else f"{starts} calls started within one second, more than {PER_SECOND}: wait 1 / per_second "
+                       "between starts, and after a late wake-up do not catch up with a burst")
     ended = [entry["end"] for entry in journal if entry["end"] is not None]
     span = max(ended) - min(entry["arrival"] for entry in journal)
     allowed = SLACK_SECONDS * (len(PROMPTS) - 1) / PER_SECOND + SLACK_EXTRA
