@@ -63,6 +63,18 @@ def test_insufficient_quota_is_tried_once_and_recorded_with_the_servers_message(
     assert summary.failed == 5 and summary.attempts == 5 and summary.retries == 0
 
 
+def test_a_request_larger_than_a_whole_minute_of_tokens_is_tried_once(tmp_path) -> None:
+    """No wait refills a bucket beyond its limit: OpenAI's "Request too large" 429 comes without retry-after."""
+    with start_server("instant", time_scale=0.1, tpm=50) as server:
+        summary = run(server, requests_file(tmp_path, 3, max_tokens=100), tmp_path / "results.jsonl", max_attempts=4)
+        journal = server.requests()
+    assert len(journal) == 3, "a request that can never fit the tokens budget was tried again"
+    results = read_results(tmp_path / "results.jsonl")
+    assert all(r["response"]["status_code"] == 429 and r["error"]["message"].startswith("Request too large")
+               for r in results)
+    assert summary.failed == 3 and summary.retries == 0
+
+
 def test_a_bad_request_and_an_unknown_url_are_tried_once_and_recorded_with_the_servers_message(tmp_path) -> None:
     """The simulator refuses these before its journal sees them, so the runner's own count of attempts is checked."""
     bad = {"model": "instant", "messages": []}
