@@ -20,11 +20,16 @@ KEY = "sk-batch-test"
 def test_every_request_completes_through_a_fault_once_each(tmp_path, fault: str, status: int, counted: str) -> None:
     with start_server("instant", time_scale=0.1, **{fault: 0.3}) as server:
         summary = run(server, requests_file(tmp_path, 40), tmp_path / "results.jsonl", max_attempts=10, timeout=0.5)
-        statuses = Counter(entry["status"] for entry in server.requests())
+        journal = server.requests()
+    statuses = Counter(entry["status"] for entry in journal)
+    first_tries = sum(entry["retry_count"] == 0 for entry in journal)  # the x-stainless-retry-count header
     assert ids_written(tmp_path / "results.jsonl") == expected_ids(40)
-    assert all(result["response"]["status_code"] == 200 for result in read_results(tmp_path / "results.jsonl"))
+    for result in read_results(tmp_path / "results.jsonl"):  # the Batch API's output format
+        assert result["id"].startswith("batch_req_") and result["error"] is None
+        assert result["response"]["status_code"] == 200 and result["response"]["request_id"].startswith("chatcmpl-")
+        assert result["response"]["body"]["object"] == "chat.completion"
     assert statuses[status] > 0, "the fault struck no request: nothing was retried"
-    assert statuses[200] == 40 and sum(statuses.values()) == 40 + statuses[status]
+    assert statuses[200] == 40 and sum(statuses.values()) == 40 + statuses[status] and first_tries == 40
     assert summary.succeeded == 40 and summary.failed == 0
     assert getattr(summary, counted) == statuses[status] == summary.retries
 
@@ -56,6 +61,18 @@ def test_insufficient_quota_is_tried_once_and_recorded_with_the_servers_message(
     assert all("exceeded your current quota" in r["error"]["message"] for r in results)
     assert all(r["response"]["status_code"] == 429 for r in results)
     assert summary.failed == 5 and summary.attempts == 5 and summary.retries == 0
+
+
+def test_a_request_larger_than_a_whole_minute_of_tokens_is_tried_once(tmp_path) -> None:
+    """No wait refills a bucket beyond its limit: OpenAI's "Request too large" 429 comes without retry-after."""
+    with start_server("instant", time_scale=0.1, tpm=50) as server:
+        summary = run(server, requests_file(tmp_path, 3, max_tokens=100), tmp_path / "results.jsonl", max_attempts=4)
+        journal = server.requests()
+    assert len(journal) == 3, "a request that can never fit the tokens budget was tried again"
+    results = read_results(tmp_path / "results.jsonl")
+    assert all(r["response"]["status_code"] == 429 and r["error"]["message"].startswith("Request too large")
+               for r in results)
+    assert summary.failed == 3 and summary.retries == 0
 
 
 def test_a_bad_request_and_an_unknown_url_are_tried_once_and_recorded_with_the_servers_message(tmp_path) -> None:

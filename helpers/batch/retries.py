@@ -2,8 +2,10 @@
 
 Retry what time can mend: a 429 (a rate limit: the bucket refills), a 5xx (the server had a bad
 moment), a timeout and a dropped connection (status None). Never retry what it cannot: a 400,
-401, 403, 404, 409 or 422 (the request itself is wrong) and a 429 whose code is
-`insufficient_quota` (the account has no credit; waiting will not add any).
+401, 403, 404, 409 or 422 (the request itself is wrong), a 429 whose code is
+`insufficient_quota` (the account has no credit; waiting will not add any), and a 429 that says
+"Request too large" (the request needs more tokens than a whole minute allows, so no bucket will
+ever hold them; OpenAI sends it without `retry-after`, and it has no code of its own to tell it by).
 
 How long: exponential backoff with *full jitter*, a random wait between 0 and base × 2^(attempt-1)
 (capped). The randomness matters when many clients fail together: without it they all come back
@@ -45,10 +47,10 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     return None
 
 
-def error_code(body: Any) -> str | None:
-    """The `code` of an OpenAI error body {"error": {"code": ...}}, if there is one."""
+def error_details(body: Any) -> dict:
+    """The {"code", "message", ...} of an OpenAI error body {"error": {...}}; empty if there is none."""
     error = body.get("error") if isinstance(body, dict) else None
-    return error.get("code") if isinstance(error, dict) else None
+    return error if isinstance(error, dict) else {}
 
 
 def should_retry(status: int | None, body: Any) -> bool:
@@ -56,5 +58,7 @@ def should_retry(status: int | None, body: Any) -> bool:
     if status is None or status >= 500:
         return True
     if status == 429:
-        return error_code(body) != "insufficient_quota"
+        details = error_details(body)
+        too_large = str(details.get("message", "")).startswith("Request too large")
+        return details.get("code") != "insufficient_quota" and not too_large
     return False  # 400, 401, 403, 404, 409, 422, any other 4xx: the same request would fail the same way
