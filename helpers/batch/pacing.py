@@ -11,26 +11,29 @@ the server's bucket to its last unit, where the smallest difference between our 
 server's costs a 429. With a smaller bucket the server's stays almost full and the long-run rate
 is the same.
 
-Correction from the headers: every response says how full the server's bucket was when that
-request arrived: `x-ratelimit-limit-*` (its size) minus `x-ratelimit-remaining-*` is what it was
-short of full. Running alone, that shortfall equals ours (both buckets refill at the same rate
-and pay the same requests). When the server's is larger, someone else is spending the same
-budget (another program on the key), or our token estimate was low, or the budget we were given
-is more than the server's: our bucket is emptied to the same shortfall, allowing for what we sent
-and regained since. The rule never fills our bucket, so it can only slow us down. (The
-`x-ratelimit-reset-*` headers say the same shortfall again, as the time the server needs to
-refill it; counting units is exact where that time is rounded.)
+Correction from the headers: every response says how far the server's bucket was from full
+when that request arrived: `x-ratelimit-reset-*` is the time the server needs to refill it, so
+at our rate it was reset × rate units short. Running alone, that shortfall equals ours (both
+buckets refill at the same rate and pay the same requests). When the server's is larger, someone
+else is spending the same budget (another program on the key), or our token estimate was low, or
+the budget we were given is more than the server's: our bucket is emptied to the same shortfall,
+allowing for what we sent and regained since. The rule never fills our bucket, so it can only
+slow us down. (`x-ratelimit-limit-*` minus `x-ratelimit-remaining-*` is not the shortfall: the
+limit is per minute, and a provider's bucket may hold much less than a minute of it.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 BURST_SECONDS = 1.0
 Clock = Callable[[], float]
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")  # Go's durations, as OpenAI writes them: "1m2.5s", "120ms"
+SECONDS_PER = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 class Stamp(NamedTuple):
@@ -104,12 +107,17 @@ class Pacer:
         for kind, bucket in self.buckets.items():
             if bucket is None:
                 continue
-            try:
-                remaining = float(headers[f"x-ratelimit-remaining-{kind}"])
-                limit = float(headers[f"x-ratelimit-limit-{kind}"])
-            except (KeyError, ValueError):
-                continue
-            bucket.correct(limit - remaining, getattr(grant, kind) if grant else None)
+            reset = duration_seconds(headers.get(f"x-ratelimit-reset-{kind}", ""))
+            if reset is not None:
+                bucket.correct(reset * bucket.rate, getattr(grant, kind) if grant else None)
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds in a duration such as "6m0s", "9.816s" or "120ms" (None if it is not one)."""
+    parts = DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text.strip():
+        return None
+    return sum(float(number) * SECONDS_PER[unit] for number, unit in parts)
 
 
 def ideal_requests_per_second(rpm: float | None, tpm: float | None, tokens_per_request: float) -> float:

@@ -57,7 +57,8 @@ class Simulator:
         self.default_faults = Faults.of(config)
         self.slots.resize(config.capacity)  # requests holding or waiting for a slot keep their place
         self.limiter = RateLimiter(rpm=config.rpm, tpm=config.tpm, shared_rpm=config.shared_rpm,
-                                   shared_tpm=config.shared_tpm, time_scale=config.time_scale)
+                                   shared_tpm=config.shared_tpm, time_scale=config.time_scale,
+                                   burst_seconds=config.burst_seconds)
 
     def faults_for(self, key: str) -> Faults:
         return self.key_faults.get(key, self.default_faults)

@@ -6,7 +6,8 @@ room as a whole. Beyond loopback the server refuses to start without a roster, a
 needs the admin token, which is read from `--admin-token` or LLM_SIM_ADMIN_TOKEN and never
 printed in full. `--key-fault sk-room-bob:error_rate=1` makes one key fail, e.g. to show a room
 what a broken client looks like. `--batch-seconds` sets how long a Batch API batch takes
-(batches.py), `--overload-rate` how often the server answers 503 overloaded (faults.py).
+(batches.py), `--overload-rate` how often the server answers 503 overloaded (faults.py), and
+`--burst-seconds` how much of its allowance a rate-limit bucket lets through at once (limits.py).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     limits.add_argument("--shared-rpm", type=int, default=DEFAULTS.shared_rpm,
                         help="requests per minute, all keys together")
     limits.add_argument("--shared-tpm", type=int, default=DEFAULTS.shared_tpm, help="tokens per minute, all keys together")
+    limits.add_argument("--burst-seconds", type=float, default=DEFAULTS.burst_seconds,
+                        help="how much allowance a bucket holds, in simulated seconds of it: 60 lets a minute's "
+                             "allowance go at once, 1 only a second's; a request larger than that but within the "
+                             "limit goes when its bucket is full (default: %(default)s)")
     faults = parser.add_argument_group("faults (shares of requests from 0 to 1; see helpers/llm_server/faults.py)")
     faults.add_argument("--error-rate", type=float, default=DEFAULTS.error_rate,
                         help="answered 500 (default: %(default)s)")

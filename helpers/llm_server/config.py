@@ -13,11 +13,12 @@ from helpers.llm_server.faults import Faults
 from helpers.llm_server.latency import PRESETS
 
 LIMITS = ("rpm", "tpm", "shared_rpm", "shared_tpm")
-CHANGEABLE = ("preset", "seed", "time_scale", "capacity", "batch_seconds", *LIMITS, "error_rate", "hang_rate",
+CHANGEABLE = ("preset", "seed", "time_scale", "capacity", "batch_seconds", *LIMITS, "burst_seconds", "error_rate", "hang_rate",
               "drop_rate", "slow_first_byte_rate", "overload_rate", "slow_first_byte_seconds", "insufficient_quota",
               "key_faults")
 NO_FAULTS = Faults()
 MAX_BATCH_SECONDS = 24 * 3600  # OpenAI's completion window: a batch is done within 24 hours
+MAX_BURST_SECONDS = 3600  # a bucket of an hour: already far more than any provider lets through at once
 
 
 @dataclass
@@ -35,6 +36,9 @@ class SimConfig:
     tpm: int | None = None  # tokens per minute, per key (see limits.token_cost)
     shared_rpm: int | None = None  # requests per minute for all keys together (a workshop room)
     shared_tpm: int | None = None  # tokens per minute for all keys together
+    # How much allowance a rate-limit bucket holds, in simulated seconds of it: 60, a minute's
+    # allowance in one burst; 1, a second's, as providers enforce limits over short spans (limits.py)
+    burst_seconds: float = 60.0
     # Faults, for every key (see faults.py) ...
     error_rate: float = NO_FAULTS.error_rate
     hang_rate: float = NO_FAULTS.hang_rate
@@ -58,6 +62,9 @@ class SimConfig:
         if not (isinstance(self.batch_seconds, (int, float)) and not isinstance(self.batch_seconds, bool)
                 and 0 <= self.batch_seconds <= MAX_BATCH_SECONDS):
             raise bad_request(f"batch_seconds must be a number from 0 to {MAX_BATCH_SECONDS}", "batch_seconds")
+        if not (isinstance(self.burst_seconds, (int, float)) and not isinstance(self.burst_seconds, bool)
+                and 0 < self.burst_seconds <= MAX_BURST_SECONDS):
+            raise bad_request(f"burst_seconds must be a number above 0, at most {MAX_BURST_SECONDS}", "burst_seconds")
         for name in LIMITS:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):

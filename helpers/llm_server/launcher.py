@@ -148,6 +148,7 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
                  capacity: int = DEFAULTS.capacity, batch_seconds: float = DEFAULTS.batch_seconds,
                  rpm: int | None = DEFAULTS.rpm, tpm: int | None = DEFAULTS.tpm,
                  shared_rpm: int | None = DEFAULTS.shared_rpm, shared_tpm: int | None = DEFAULTS.shared_tpm,
+                 burst_seconds: float = DEFAULTS.burst_seconds,
                  error_rate: float = DEFAULTS.error_rate, hang_rate: float = DEFAULTS.hang_rate,
                  drop_rate: float = DEFAULTS.drop_rate, slow_first_byte_rate: float = DEFAULTS.slow_first_byte_rate,
                  overload_rate: float = DEFAULTS.overload_rate,
@@ -157,8 +158,8 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
     """Start a simulated server on a free loopback port and return when it answers.
 
     Every setting can be changed later with `handle.configure(...)`; see SimConfig in config.py
-    for what each one means and its default, limits.py for the rate limits, faults.py for the faults
-    and batches.py for the Batch API (`batch_seconds`).
+    for what each one means and its default, limits.py for the rate limits and `burst_seconds`,
+    faults.py for the faults and batches.py for the Batch API (`batch_seconds`).
     `time_scale` left out: real time for a learner, shorter under test (`default_time_scale`).
     If the learner opted in to a real endpoint (LLM_COURSE_BASE_URL, see endpoint.py), start
     nothing and return that endpoint instead: same clients, a request budget, no journal.
@@ -171,6 +172,7 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
                 "time_scale": default_time_scale() if time_scale is None else time_scale,
                 "capacity": capacity, "batch_seconds": batch_seconds,
                 "rpm": rpm, "tpm": tpm, "shared_rpm": shared_rpm, "shared_tpm": shared_tpm,
+                "burst_seconds": burst_seconds,
                 "error_rate": error_rate, "hang_rate": hang_rate, "drop_rate": drop_rate,
                 "slow_first_byte_rate": slow_first_byte_rate, "overload_rate": overload_rate,
                 "slow_first_byte_seconds": slow_first_byte_seconds,

@@ -1,9 +1,17 @@
 """Rate limits as token buckets: requests and tokens per minute, per API key and for the whole room.
 
-A bucket holds up to `limit` units (requests, or tokens) and refills at limit/60 per simulated
-second: a minute's allowance may go in one burst, then it trickles back. A request is admitted
-only if *every* bucket that applies to it can pay; then each one pays. A refused request pays
-nothing, and is told how long until it could be admitted, which is what `retry-after` says.
+A bucket refills at limit/60 per simulated second and holds `burst_seconds` of that allowance:
+limit × burst_seconds / 60 units (requests, or tokens). With the default of 60 it holds a whole
+minute, which may go in one burst before it trickles back; with 1 it holds a second's, as
+providers enforce a per-minute limit over shorter spans. A request is admitted only if *every*
+bucket that applies to it can pay; then each one pays. A refused request pays nothing, and is
+told how long until it could be admitted, which is what `retry-after` says.
+
+A request may cost more than a small bucket holds (a long prompt against a second of tokens)
+yet no more than the limit. OpenAI accepts any request up to its per-minute limit, so such a
+request is admitted once its bucket is full, and the bucket goes below zero: the requests after
+it wait until the debt is repaid. Only a request costing more than the whole limit can never go
+("Request too large").
 
 The buckets that apply: the key's own `rpm` and `tpm` (each key acts as its own organisation,
 as on OpenAI), and in room mode the `shared_rpm` and `shared_tpm` that every key draws from.
@@ -44,19 +52,26 @@ def organization_of(key: str) -> str:
 
 @dataclass
 class Bucket:
-    """`limit` requests or tokens per simulated minute; `seconds_per_minute` real seconds make one."""
+    """`limit` requests or tokens per simulated minute; `seconds_per_minute` real seconds make one.
+    It holds `burst_seconds` simulated seconds of allowance (60: a whole minute)."""
 
     kind: str  # "requests" or "tokens": OpenAI's error type and header suffix
     owner: str  # the organisation named in a 429 message
     limit: int
     seconds_per_minute: float = 60.0
     clock: Clock = time.monotonic
+    burst_seconds: float = 60.0
     level: float = field(init=False)
     updated: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.level = float(self.limit)
+        self.level = self.capacity
         self.updated = self.clock()
+
+    @property
+    def capacity(self) -> float:
+        """The most units the bucket holds: `burst_seconds` of its allowance."""
+        return self.limit * self.burst_seconds / 60
 
     @property
     def rate(self) -> float:
@@ -65,12 +80,13 @@ class Bucket:
 
     def refill(self) -> None:
         now = self.clock()
-        self.level = min(float(self.limit), self.level + (now - self.updated) * self.rate)
+        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
         self.updated = now
 
     def wait_for(self, cost: int) -> float:
-        """Real seconds until `cost` units are there (0: now). Call `refill` first."""
-        return max(0.0, (cost - self.level) / self.rate)
+        """Real seconds until `cost` units are there, or the bucket is full for a cost larger than
+        it holds (0: now). Call `refill` first."""
+        return max(0.0, (min(cost, self.capacity) - self.level) / self.rate)
 
     @property
     def remaining(self) -> int:
@@ -83,7 +99,7 @@ class Bucket:
     @property
     def reset(self) -> float:
         """Real seconds until the bucket is full again: OpenAI's x-ratelimit-reset-* header."""
-        return (self.limit - self.level) / self.rate
+        return (self.capacity - self.level) / self.rate
 
 
 class Admission(NamedTuple):
@@ -99,16 +115,18 @@ class RateLimiter:
     """All the buckets of a server. A limit of None means no bucket, so no limit."""
 
     def __init__(self, *, rpm: int | None = None, tpm: int | None = None, shared_rpm: int | None = None,
-                 shared_tpm: int | None = None, time_scale: float = 1.0, clock: Clock = time.monotonic) -> None:
+                 shared_tpm: int | None = None, time_scale: float = 1.0, burst_seconds: float = 60.0,
+                 clock: Clock = time.monotonic) -> None:
         self.per_key = {"requests": rpm, "tokens": tpm}
         self.seconds_per_minute = 60 * (time_scale or 1e-6)  # time_scale 0: refill (almost) at once
+        self.burst_seconds = burst_seconds
         self.clock = clock
         self.shared = [self._bucket(kind, ROOM, limit) for kind, limit in
                        (("requests", shared_rpm), ("tokens", shared_tpm)) if limit]
         self.keys: dict[str, list[Bucket]] = {}
 
     def _bucket(self, kind: str, owner: str, limit: int) -> Bucket:
-        return Bucket(kind, owner, limit, self.seconds_per_minute, self.clock)
+        return Bucket(kind, owner, limit, self.seconds_per_minute, self.clock, self.burst_seconds)
 
     def buckets_for(self, key: str) -> list[Bucket]:
         if key not in self.keys:
