@@ -7,8 +7,9 @@ import matplotlib
 import pytest
 
 from helpers.drawing.rates import per_second, plot_rates
+from helpers.llm_server.launcher import default_time_scale
 from helpers.workloads.answer_cache import AnswerCache, request_key
-from helpers.workloads.rate_limits import TIME_SCALE, Limits, set_limits, simulated, start_limited_server
+from helpers.workloads.rate_limits import BURST_SECONDS, Limits, set_limits, simulated, start_limited_server
 from helpers.workloads.retry_storm import Backoff, retry_storm
 
 matplotlib.use("Agg")
@@ -30,10 +31,21 @@ def body(question: str, **changes) -> dict:
 
 
 def test_limits_per_real_minute_become_the_simulators_per_simulated_minute() -> None:
-    assert Limits(rpm=6_000, tpm=600_000).server_settings() == {"time_scale": TIME_SCALE, "rpm": 120, "tpm": 12_000}
-    assert Limits(rpm=None).server_settings()["rpm"] is None
-    with pytest.raises(ValueError, match="multiple of 50"):
-        simulated(620, "rpm")
+    limits = Limits(rpm=6_000, tpm=600_000)
+    assert limits.server_settings(1) == {"rpm": 6_000, "tpm": 600_000, "burst_seconds": BURST_SECONDS}
+    at_test_speed = limits.server_settings(0.3)  # a simulated minute of 18 real seconds
+    assert (at_test_speed["rpm"], at_test_speed["tpm"]) == (1_800, 180_000)
+    assert at_test_speed["burst_seconds"] == pytest.approx(BURST_SECONDS / 0.3)  # still 1.2 real seconds
+    assert Limits(rpm=None).server_settings(0.3)["rpm"] is None
+    assert simulated(615, "rpm", 1) == 615
+    with pytest.raises(ValueError, match="not a whole number"):
+        simulated(615, "rpm", 0.3)
+
+
+def test_the_server_runs_at_the_modes_time_scale_with_a_bucket_of_burst_seconds(server) -> None:
+    settings = server.settings()
+    assert settings["time_scale"] == default_time_scale()
+    assert settings["burst_seconds"] * settings["time_scale"] == pytest.approx(BURST_SECONDS)
 
 
 def test_a_fresh_key_gets_a_bucket_of_about_one_second_and_a_fifth_then_429s(server) -> None:

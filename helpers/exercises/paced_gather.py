@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 LIMITS = Limits(rpm=6_000, tpm=600_000)  # the key's limits: 100 calls a second at most
 PER_SECOND = 80  # the pace asked for: under the limit, with room to spare
 PROMPTS = tuple(f"In 20 words, tell me fact {number} about pacing." for number in range(1, 201))
-MODEL = "sim-large"  # slow enough that calls overlap when paced, and awaiting each in turn is far too slow
+MODEL = "sim-fast"  # a third of a second a call: paced calls overlap, and awaiting each in turn is far too slow
 SLACK_STARTS = 1.1  # a late wake-up followed by on-time starts may bunch a few: allow 10 % and one more
-SLACK_SECONDS = 1.25  # the whole batch may take a quarter longer than the pace allows, plus SLACK_EXTRA
+SLACK_SECONDS = 1.25  # the starts may spread a quarter longer than the pace allows, plus SLACK_EXTRA
 SLACK_EXTRA = 0.25
 
 
@@ -80,13 +80,13 @@ def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
                   f"at most {starts} calls started within any one second" if starts <= SLACK_STARTS * PER_SECOND + 1
                   else f"{starts} calls started within one second, more than {PER_SECOND}: wait 1 / per_second "
                        "between starts, and after a late wake-up do not catch up with a burst")
-    ended = [entry["end"] for entry in journal if entry["end"] is not None]
-    span = max(ended) - min(entry["arrival"] for entry in journal)
+    arrivals = [entry["arrival"] for entry in journal]  # the pace is of starts: the last call's own time is not its fault
+    span = max(arrivals) - min(arrivals)
     allowed = SLACK_SECONDS * (len(PROMPTS) - 1) / PER_SECOND + SLACK_EXTRA
     report.expect(span <= allowed,
-                  f"the batch took {span:.2f} s, within the {allowed:.2f} s the pace allows" if span <= allowed
-                  else f"the batch took {span:.2f} s, more than the {allowed:.2f} s the pace allows: start each call "
-                       "as a task (asyncio.create_task) without awaiting the one before, then gather them")
+                  f"the calls started over {span:.2f} s, within the {allowed:.2f} s the pace allows" if span <= allowed
+                  else f"the calls started over {span:.2f} s, more than the {allowed:.2f} s the pace allows: start "
+                       "each call as a task (asyncio.create_task) without awaiting the one before, then gather them")
     in_flight = max_overlap([(entry["arrival"], entry["end"]) for entry in journal if entry["end"] is not None])
     report.expect(in_flight >= 2, f"up to {in_flight} calls were in flight at once" if in_flight >= 2
                   else "the server never saw two calls at once: start each call without waiting for the one before")
