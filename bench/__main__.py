@@ -144,7 +144,7 @@ def batch_runner() -> tuple[dict, list[Target]]:
     clock = time.perf_counter()
     measured = batch.measure()
     targets = check_batch(measured)
-    return report.batch_record(measured, settings=batch.settings(), seconds=time.perf_counter() - clock,
+    return report.batch_record(measured, settings=batch.settings(measured), seconds=time.perf_counter() - clock,
                                targets=targets), targets
 
 

@@ -137,17 +137,17 @@ def memory_run(folder: Path, requests: int) -> MemoryRun:
     return MemoryRun(requests, runner, ledger(requests, read_results(results), journal))
 
 
-def settings() -> dict:
-    """The workload and the limits, for the results file."""
-    return {"requests": REQUESTS, "model": MODEL, "max_tokens": MAX_TOKENS, "rpm": RPM, "tpm": TPM,
-            "time_scale": TIME_SCALE, "faults": FAULTS, "runner_options": RUNNER_OPTIONS,
-            "memory_requests": MEMORY_REQUESTS, "memory_model": MEMORY_MODEL}
-
-
 class BatchBench(NamedTuple):
     faults: FaultsRun
     kill: KillRun
     memory: list[MemoryRun]
+
+
+def settings(bench: BatchBench) -> dict:
+    """The workload, the limits and the runner's options of a measurement, for the results file."""
+    return {"requests": bench.faults.ledger.requests, "model": MODEL, "max_tokens": MAX_TOKENS, "rpm": RPM, "tpm": TPM,
+            "time_scale": TIME_SCALE, "faults": FAULTS, "runner_options": RUNNER_OPTIONS,
+            "memory_requests": [run.requests for run in bench.memory], "memory_model": MEMORY_MODEL}
 
 
 def measure(requests: int = REQUESTS, memory_requests: tuple[int, ...] = MEMORY_REQUESTS,

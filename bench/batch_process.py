@@ -49,11 +49,15 @@ class LineCounter:
         return self.lines
 
 
+def option_flags(options: dict) -> list[str]:
+    """["--rpm", "7500", "--max-in-flight", "50"] from {"rpm": 7500, "max_in_flight": 50}; None is left out."""
+    return [item for name, value in options.items() if value is not None
+            for item in ("--" + name.replace("_", "-"), str(value))]
+
+
 def runner_command(requests: Path, results: Path, base_url: str, api_key: str, options: dict) -> list[str]:
-    """`python -m helpers.batch REQUESTS RESULTS --base-url ... --rpm 7500 ...`; an option of None is left out."""
-    flags = [item for name, value in options.items() if value is not None
-             for item in ("--" + name.replace("_", "-"), str(value))]
-    return [*RUNNER, str(requests), str(results), "--base-url", base_url, "--api-key", api_key, *flags]
+    """`python -m helpers.batch REQUESTS RESULTS --base-url ... --api-key ... --rpm 7500 ...`."""
+    return [*RUNNER, str(requests), str(results), "--base-url", base_url, "--api-key", api_key, *option_flags(options)]
 
 
 def run_runner(command: list[str], results: Path, *, kill_at_lines: int | None = None,

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.batch_process import RunnerRun, option_flags
 from bench.openai_clients import ClientRun
 from bench.streams import StreamRun
 from bench.targets import Target
@@ -19,7 +20,6 @@ from bench.throughput import Comparison, ServerRun, spread_ms
 if TYPE_CHECKING:  # only named in signatures: the server benchmarks need not import the batch runner
     from bench.batch import BatchBench
     from bench.batch_ledger import Ledger
-    from bench.batch_process import RunnerRun
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
@@ -172,6 +172,11 @@ def target_rows(records: list[dict]) -> list[str]:
     return lines
 
 
+def fault_shares(faults: dict[str, float]) -> str:
+    """e.g. "2 % error, 1 % hang, 1 % drop" from {"error_rate": 0.02, ...}."""
+    return ", ".join(f"{share:.0%} {name.removesuffix('_rate')}".replace("%", " %") for name, share in faults.items())
+
+
 def mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB"
 
@@ -184,8 +189,9 @@ def batch_tables(results: dict, path: str) -> str:
     lines = [f"Run of {results['date']} (`{path}`, batch part {batch['duration_s']:.0f} s): {machine['usable_cpus']} "
              f"CPUs, {machine['python']}, aiohttp {machine['aiohttp']}, openai {machine['openai']}.", "",
              *target_rows(batch["targets"]), "",
-             f"With faults: {settings['requests']} requests, RPM {settings['rpm']} and TPM {settings['tpm']} per minute, "
-             f"faults {settings['faults']}, runner options {settings['runner_options']}:", "",
+             f"With faults: {settings['requests']:,} requests, limits of {settings['rpm']:,} requests and "
+             f"{settings['tpm']:,} tokens a minute, {fault_shares(settings['faults'])}; `llm-batch "
+             f"{' '.join(option_flags(settings['runner_options']))}`:", "",
              "| seconds | succeeded/s | ideal/s (tokens a request) | of the ideal over the run | attempts "
              "| 429 / 500 / timed out (499) / dropped (444) | peak RSS |", "|---|---|---|---|---|---|---|",
              f"| {faults['runner']['seconds']:.1f} | {faults['succeeded_per_second']:.1f} "
@@ -193,8 +199,8 @@ def batch_tables(results: dict, path: str) -> str:
              f"| {faults['ledger']['attempts']} | "
              + " / ".join(str(statuses.get(status, 0)) for status in ("429", "500", "499", "444"))
              + f" | {mib(faults['runner']['peak_rss'])} |", "",
-             f"Killed with SIGKILL at half way, then the same command again ({settings['requests']} requests, "
-             "same server):", "",
+             f"Killed with SIGKILL at half way, then the same command again ({settings['requests']:,} requests, "
+             "the same limits and faults):", "",
              "| results at the kill | calls open at the kill (journal) | sent by both runs | answered twice "
              "| seconds killed + resumed | exit codes |", "|---|---|---|---|---|---|",
              f"| {kill['killed']['lines_at_kill']} | {kill['open_at_kill']} | {kill['resent']} "

@@ -149,7 +149,7 @@ def test_the_small_bench_sees_every_request_once_through_faults_and_a_kill(small
 def test_the_small_bench_makes_every_target_and_a_table_of_each_run(small_bench: batch.BatchBench) -> None:
     targets = check_batch(small_bench)
     assert len(targets) == 11 and all(target.what.startswith("batch") for target in targets)
-    record = report.batch_record(small_bench, settings=batch.settings(), seconds=30.0, targets=targets)
+    record = report.batch_record(small_bench, settings=batch.settings(small_bench), seconds=30.0, targets=targets)
     results = json.loads(json.dumps({"date": "2026-12-01T23:00:00+00:00", "machine": {
         "usable_cpus": 2, "python": "CPython 3.11.7", "aiohttp": "3.14", "openai": "2.0"}, "batch": record}))
     text = report.batch_tables(results, "bench/results/2026-12-01T2300.json")
