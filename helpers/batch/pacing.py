@@ -11,18 +11,20 @@ the server's bucket to its last unit, where the smallest difference between our 
 server's costs a 429. With a smaller bucket the server's stays almost full and the long-run rate
 is the same.
 
-Correction from the headers: every response says how much the server's bucket held when that
-request arrived (`x-ratelimit-remaining-requests`, `-tokens`). When that is less than ours held
-(another program uses the same key; our token estimate was too low), our bucket drops to match,
-allowing for what we have sent and regained since. `x-ratelimit-reset-*` (time until the
-server's bucket is full) with `x-ratelimit-limit-*` gives the server's refill rate: when that is
-slower than ours (the budget given was too high), ours slows to match.
+Correction from the headers: every response says how full the server's bucket was when that
+request arrived: `x-ratelimit-limit-*` (its size) minus `x-ratelimit-remaining-*` is what it was
+short of full. Running alone, that shortfall equals ours (both buckets refill at the same rate
+and pay the same requests). When the server's is larger, someone else is spending the same
+budget (another program on the key), or our token estimate was low, or the budget we were given
+is more than the server's: our bucket is emptied to the same shortfall, allowing for what we sent
+and regained since. The rule never fills our bucket, so it can only slow us down. (The
+`x-ratelimit-reset-*` headers say the same shortfall again, as the time the server needs to
+refill it; counting units is exact where that time is rounded.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -68,19 +70,13 @@ class TokenBucket:
         self.granted += units
         return Stamp(self.updated, self.granted)
 
-    def correct(self, remaining: float, since: Stamp | None = None) -> None:
-        """The server's bucket held `remaining` just after it admitted the request stamped `since`."""
+    def correct(self, shortfall: float, since: Stamp | None = None) -> None:
+        """The server's bucket was `shortfall` units short of full just after it admitted the request stamped `since`."""
         self.refill()
-        if since is None:
-            target = remaining
-        else:  # what the server holds now, if nobody else took any: what it had, plus refill, minus our sends since
-            target = remaining + (self.updated - since.moment) * self.rate - (self.granted - since.granted)
+        target = self.capacity - shortfall  # our level, were we exactly as short of full as the server
+        if since is not None:  # ... plus what both regained since, minus what we have sent since
+            target += (self.updated - since.moment) * self.rate - (self.granted - since.granted)
         self.level = min(self.level, target)
-
-    def slow_to(self, rate: float) -> None:
-        """Refill no faster than `rate` units a second (the server's own rate)."""
-        self.refill()
-        self.rate = min(self.rate, rate)
 
 
 class Grant(NamedTuple):
@@ -88,18 +84,6 @@ class Grant(NamedTuple):
 
     requests: Stamp | None
     tokens: Stamp | None
-
-
-DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-SECONDS_PER = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-
-
-def duration_seconds(text: str) -> float | None:
-    """OpenAI's durations, as Go writes them: "120ms", "1s", "6m0s", "1h2m3.5s"."""
-    parts = DURATION_PART.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text.strip():
-        return None
-    return sum(float(number) * SECONDS_PER[unit] for number, unit in parts)
 
 
 class Pacer:
@@ -129,10 +113,7 @@ class Pacer:
                 limit = float(headers[f"x-ratelimit-limit-{kind}"])
             except (KeyError, ValueError):
                 continue
-            bucket.correct(remaining, getattr(grant, kind) if grant else None)
-            reset = duration_seconds(headers.get(f"x-ratelimit-reset-{kind}", ""))
-            if reset and remaining < limit / 2:  # a half-empty bucket: the rounded numbers give its rate closely
-                bucket.slow_to((limit - remaining) / reset)
+            bucket.correct(limit - remaining, getattr(grant, kind) if grant else None)
 
 
 def ideal_requests_per_second(rpm: float | None, tpm: float | None, tokens_per_request: float) -> float:
