@@ -40,8 +40,10 @@ class Ledger(NamedTuple):
 
     @property
     def answered_twice(self) -> int:
-        """Answers the server sent beyond one per recorded request: work paid for and thrown away."""
-        return self.answered - self.distinct_ids
+        """Answers the server sent that no result line holds: work paid for and thrown away, each one a request
+        answered again (an answer that came after the runner gave up, or that a kill cut off before it was written).
+        A request never answered at all shows in `succeeded` instead."""
+        return self.answered - self.backed
 
     @property
     def sent_twice(self) -> int:

@@ -50,6 +50,13 @@ def test_an_answer_the_results_lost_is_a_duplicate_of_the_journal() -> None:
     assert (books.duplicate_results, books.answered_twice, books.sent_twice) == (0, 1, 0)
 
 
+def test_a_failed_request_does_not_hide_an_answer_the_results_lost() -> None:
+    # r2 failed for good (400): no answer of its own, so counting answers against ids would come out even.
+    books = ledger(2, [result("r1", "a2"), result("r2", "x", status=400)],
+                   [entry("a"), entry("a2", retry_count=1), entry("x", 400)])
+    assert (books.succeeded, books.answered_twice) == (1, 1)
+
+
 def test_a_request_sent_again_by_a_resumed_run_is_sent_twice() -> None:
     # The killed run sent r1 (cut by the kill: 499); the resumed run sends it again as a first attempt.
     books = ledger(2, [result("r1", "a2"), result("r2", "b")], [entry("a", 499), entry("b"), entry("a2")])
