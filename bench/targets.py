@@ -48,9 +48,13 @@ class Target(NamedTuple):
     def figures(self) -> str:
         """e.g. "61.6 ms (reference 53.1 ms)", or "0.947×" for a target without a reference figure.
 
-        Three significant digits: with two, 0.947 would show as 0.95 beside a target of 0.95 it missed.
+        Three significant digits: with two, 0.947 would show as 0.95 beside a target of 0.95 it missed; more for
+        a miss that three would still round onto its bound.
         """
-        measured = f"{self.measured:.3g}{self.unit}"
+        measured = f"{self.measured:.3g}"
+        if not self.passed and measured == f"{self.bound:.3g}":  # 9,999 of 10,000 is not "1×" beside "≥ 1×"
+            measured = f"{self.measured:.6g}"
+        measured += self.unit
         return measured if self.reference is None else f"{measured} (reference {self.reference:.3g}{self.unit})"
 
     def requirement(self) -> str:

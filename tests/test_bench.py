@@ -133,6 +133,8 @@ def test_targets_pass_at_their_bounds_and_fail_beyond_them() -> None:
     assert Target("ratio", 0.974, 0.95, True, "×").line() == "✓ ratio: 0.974× (target ≥ 0.95×)"
     assert Target("ratio", 0.9474, 0.95, True, "×").line() == "✗ ratio: 0.947× (target ≥ 0.95×)"  # not 0.95
     assert Target("p99", 142.8, 5.0, False, " ms").line() == "✗ p99: 143 ms (target ≤ 5 ms)"
+    assert Target("share", 0.9999, 1.0, True, "×").line() == "✗ share: 0.9999× (target ≥ 1×)"  # not 1×
+    assert Target("share", 1.0, 1.0, True, "×").line() == "✓ share: 1× (target ≥ 1×)"
 
 
 def test_the_issue_s_four_targets_from_two_comparisons() -> None:
