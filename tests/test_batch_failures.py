@@ -22,7 +22,10 @@ def test_every_request_completes_through_a_fault_once_each(tmp_path, fault: str,
         summary = run(server, requests_file(tmp_path, 40), tmp_path / "results.jsonl", max_attempts=10, timeout=0.5)
         statuses = Counter(entry["status"] for entry in server.requests())
     assert ids_written(tmp_path / "results.jsonl") == expected_ids(40)
-    assert all(result["response"]["status_code"] == 200 for result in read_results(tmp_path / "results.jsonl"))
+    for result in read_results(tmp_path / "results.jsonl"):  # the Batch API's output format
+        assert result["id"].startswith("batch_req_") and result["error"] is None
+        assert result["response"]["status_code"] == 200 and result["response"]["request_id"].startswith("chatcmpl-")
+        assert result["response"]["body"]["object"] == "chat.completion"
     assert statuses[status] > 0, "the fault struck no request: nothing was retried"
     assert statuses[200] == 40 and sum(statuses.values()) == 40 + statuses[status]
     assert summary.succeeded == 40 and summary.failed == 0

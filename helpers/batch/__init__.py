@@ -11,6 +11,16 @@ a time), ids (remember ids in 8 bytes each), estimate (how many tokens a request
 pacing (token buckets for both budgets, corrected from the server's headers), retries (what to
 retry and how long to wait), runner (the loop that ties them together), results_file (append
 each result, resume), summary (the counts), progress (the live bar), cli (the command line).
+
+Why these libraries:
+- the official `openai.AsyncOpenAI` client, as in every lesson: it knows the base URL, the key
+  and the headers. `max_retries=0`, because the runner's retry loop is the one being taught,
+  and the SDK's would hide attempts (and its waits) from it. `client.post(path, body=..., cast_to=AsyncAPIResponse)`
+  is the SDK's way to call any endpoint and still read status, headers and body;
+- a plain loop for retries, not tenacity: the decisions (which failures, how long, what the
+  server asked for, which counters move) fit in twenty lines read top to bottom, where tenacity
+  would need a custom wait to read `retry-after` and callbacks to count;
+- tqdm for progress (progress.py): the bar every Python user knows, widget or text by itself.
 """
 
 from helpers.batch.estimate import estimate_tokens

@@ -45,15 +45,11 @@ class TokenBucket:
 
     def __init__(self, per_minute: float, *, burst_seconds: float = BURST_SECONDS, clock: Clock = time.monotonic) -> None:
         self.rate = per_minute / 60  # units per second
-        self.burst_seconds = burst_seconds
+        self.capacity = max(1.0, self.rate * burst_seconds)
         self.clock = clock
         self.level = self.capacity
         self.updated = clock()
         self.granted = 0.0  # every unit ever taken: lets the server's count be compared with ours
-
-    @property
-    def capacity(self) -> float:
-        return max(1.0, self.rate * self.burst_seconds)
 
     def refill(self) -> None:
         now = self.clock()

@@ -9,15 +9,8 @@ retry cannot mend is written to the results at once (results_file.py); anything 
 a backoff (retries.py) and goes round again, at most `max_attempts` times in all. Requests whose
 custom_id is already in the results are skipped, which is all that resuming takes.
 
-Why these libraries:
-- the official `openai.AsyncOpenAI` client, as in every lesson: it knows the base URL, the key
-  and the headers. `max_retries=0`, because this module's retry loop is the one being taught,
-  and the SDK's would hide attempts from it. `client.post(path, body=..., cast_to=AsyncAPIResponse)`
-  is the SDK's way to call any endpoint and still read status, headers and body;
-- a plain `for` loop for retries, not tenacity: the decisions (which failures, how long, what the
-  server asked for, which counters move) fit in twenty lines read top to bottom, where tenacity
-  would need a custom wait to read `retry-after` and callbacks to count;
-- tqdm for progress (progress.py): the bar every Python user knows, widget or text by itself.
+The HTTP calls go through the official openai client with its own retries off (the package's
+docstring says why this client, tqdm, and a plain loop rather than tenacity).
 
 Stopping: cancelling the run (a notebook's interrupt, Ctrl-C in the command line) cancels the
 requests in flight; results already written stay, and running again resumes.
@@ -51,9 +44,17 @@ class Answer(NamedTuple):
     problem: str | None = None  # "timeout" or "dropped"
     detail: str = ""
 
+    @property
+    def succeeded(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
 
 async def send(client: openai.AsyncOpenAI, request: BatchRequest, timeout: float) -> Answer:
-    """One attempt, with a deadline for the whole of it (connecting, waiting, reading the answer)."""
+    """One attempt, with a deadline for the whole of it (connecting, waiting, reading the answer).
+
+    asyncio.timeout, not only the client's `timeout`: httpx applies that to each phase (connect,
+    each read) separately, so an answer that trickles in could take far longer in all.
+    """
     path = request.url.removeprefix("/v1")  # the client's base_url ends in /v1, as the SDK's own calls expect
     try:
         async with asyncio.timeout(timeout):
@@ -83,7 +84,7 @@ def result_of(request: BatchRequest, answer: Answer, attempts: int) -> dict[str,
     error = None
     if answer.status is None:
         error = {"code": answer.problem, "message": f"{answer.detail} ({attempts} attempts)"}
-    elif answer.status >= 300:
+    elif not answer.succeeded:
         details = answer.body.get("error") if isinstance(answer.body, dict) else None
         details = details if isinstance(details, dict) else {}
         error = {"code": details.get("code") or details.get("type") or str(answer.status),
@@ -102,7 +103,9 @@ class Runner:
     async def complete(self, request: BatchRequest) -> dict[str, Any]:
         """Try a request until it succeeds, fails for good, or runs out of attempts; return its result line."""
         tokens, tally = estimate_tokens(request.body), self.tally
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             grant = await self.pacer.wait_for(tokens)
             tally.in_flight += 1
             try:
@@ -112,9 +115,7 @@ class Runner:
             self.count(answer)
             if self.follow_headers:
                 self.pacer.correct(answer.headers, grant)
-            if answer.status is not None and answer.status < 300:
-                return result_of(request, answer, attempt)
-            if attempt == self.max_attempts or not should_retry(answer.status, answer.body):
+            if answer.succeeded or attempt == self.max_attempts or not should_retry(answer.status, answer.body):
                 return result_of(request, answer, attempt)
             # Never sooner than the server asked; later if our own (jittered) backoff says so.
             delay = max(retry_after_seconds(answer.headers) or 0.0, backoff_seconds(attempt))
@@ -124,7 +125,6 @@ class Runner:
                 await asyncio.sleep(delay)
             finally:
                 tally.retrying -= 1
-        raise AssertionError("unreachable: the last attempt returns")
 
     def count(self, answer: Answer) -> None:
         tally = self.tally
@@ -137,7 +137,7 @@ class Runner:
             tally.timeouts += 1
         elif answer.problem == "dropped":
             tally.dropped += 1
-        if answer.status == 200 and isinstance(answer.body, dict):
+        if answer.succeeded and isinstance(answer.body, dict):
             usage = answer.body.get("usage") or {}
             tally.prompt_tokens += usage.get("prompt_tokens", 0)
             tally.completion_tokens += usage.get("completion_tokens", 0)

@@ -33,6 +33,10 @@ class BatchSummary(NamedTuple):
     def tokens_per_second(self) -> float:
         return (self.prompt_tokens + self.completion_tokens) / self.seconds if self.seconds else 0.0
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """A notebook cell that ends in `await run_batch(...)` shows the one-line summary, not the tuple."""
+        printer.text(str(self))
+
     def __str__(self) -> str:
         return (f"{self.succeeded:,} succeeded, {self.failed:,} failed, {self.skipped:,} already done, "
                 f"of {self.total:,} requests in {format_seconds(self.seconds)} "
