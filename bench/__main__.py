@@ -158,7 +158,7 @@ def parse(argv: list[str] | None) -> list[str]:
     parser.add_argument("part", nargs="?", choices=["all", *PARTS], default="all",
                         help="servers: throughput, streaming and the openai client against the simulated server "
                         "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, about "
-                        "6 minutes); all (the default, what `make bench` runs): both")
+                        "8 minutes); all (the default, what `make bench` runs): both")
     part = parser.parse_args(argv).part
     return list(PARTS) if part == "all" else [part]
 
