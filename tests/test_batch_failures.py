@@ -20,14 +20,16 @@ KEY = "sk-batch-test"
 def test_every_request_completes_through_a_fault_once_each(tmp_path, fault: str, status: int, counted: str) -> None:
     with start_server("instant", time_scale=0.1, **{fault: 0.3}) as server:
         summary = run(server, requests_file(tmp_path, 40), tmp_path / "results.jsonl", max_attempts=10, timeout=0.5)
-        statuses = Counter(entry["status"] for entry in server.requests())
+        journal = server.requests()
+    statuses = Counter(entry["status"] for entry in journal)
+    first_tries = sum(entry["retry_count"] == 0 for entry in journal)  # the x-stainless-retry-count header
     assert ids_written(tmp_path / "results.jsonl") == expected_ids(40)
     for result in read_results(tmp_path / "results.jsonl"):  # the Batch API's output format
         assert result["id"].startswith("batch_req_") and result["error"] is None
         assert result["response"]["status_code"] == 200 and result["response"]["request_id"].startswith("chatcmpl-")
         assert result["response"]["body"]["object"] == "chat.completion"
     assert statuses[status] > 0, "the fault struck no request: nothing was retried"
-    assert statuses[200] == 40 and sum(statuses.values()) == 40 + statuses[status]
+    assert statuses[200] == 40 and sum(statuses.values()) == 40 + statuses[status] and first_tries == 40
     assert summary.succeeded == 40 and summary.failed == 0
     assert getattr(summary, counted) == statuses[status] == summary.retries
 

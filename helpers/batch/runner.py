@@ -49,22 +49,26 @@ class Answer(NamedTuple):
         return self.status is not None and 200 <= self.status < 300
 
 
-async def send(client: openai.AsyncOpenAI, request: BatchRequest, timeout: float) -> Answer:
+async def send(client: openai.AsyncOpenAI, request: BatchRequest, timeout: float, retries_before: int) -> Answer:
     """One attempt, with a deadline for the whole of it (connecting, waiting, reading the answer).
 
-    asyncio.timeout, not only the client's `timeout`: httpx applies that to each phase (connect,
-    each read) separately, so an answer that trickles in could take far longer in all.
+    The deadline is asyncio.timeout's alone (the client has none): httpx applies its own to each
+    phase (connect, each read) separately, so an answer that trickles in could take far longer in
+    all; and the aiohttp transport reports a server that hung up as a timeout of the client's.
+    `x-stainless-retry-count` is the header the SDK sends when it retries by itself: the server's
+    logs (the simulator's journal) can then tell a retry from a first try.
     """
     path = request.url.removeprefix("/v1")  # the client's base_url ends in /v1, as the SDK's own calls expect
     try:
         async with asyncio.timeout(timeout):
-            response = await client.post(path, body=request.body, cast_to=openai.AsyncAPIResponse[object])
+            response = await client.post(path, body=request.body, cast_to=openai.AsyncAPIResponse[object],
+                                         options={"headers": {"x-stainless-retry-count": str(retries_before)}})
             return Answer(response.status_code, response.headers, await response.parse())
     except openai.APIStatusError as error:  # the server answered, with an error status
         return Answer(error.status_code, error.response.headers, body_of(error.response))
-    except (TimeoutError, openai.APITimeoutError):
+    except TimeoutError:
         return Answer(None, {}, None, "timeout", f"no answer within {timeout:g} s")
-    except openai.APIConnectionError as error:
+    except openai.APIConnectionError as error:  # with no timeout of its own, the client raises this only for a failed connection
         return Answer(None, {}, None, "dropped", f"the connection failed: {error.__cause__ or error}")
 
 
@@ -109,7 +113,7 @@ class Runner:
             grant = await self.pacer.wait_for(tokens)
             tally.in_flight += 1
             try:
-                answer = await send(self.client, request, self.timeout)
+                answer = await send(self.client, request, self.timeout, retries_before=attempt - 1)
             finally:
                 tally.in_flight -= 1
             self.count(answer)
@@ -157,7 +161,8 @@ async def run_batch(requests: str | Path, results: str | Path, *, base_url: str,
     out = ResultsFile(results)
     done = out.done_ids()
     tally = Tally(total=len(todo), skipped=done.count_in(todo.ids))
-    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout)
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=None,
+                                http_client=openai.DefaultAioHttpClient())
     runner = Runner(client, Pacer(rpm, tpm), tally, max_attempts=max_attempts, timeout=timeout,
                     follow_headers=follow_headers)
     bar = Progress(tally, enabled=progress)
