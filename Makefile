@@ -41,7 +41,7 @@ notebooks: setup
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
 		notebooks/*.ipynb
 
-# Benchmarks of the simulated server and of the batch runner (bench/README.md): about twelve minutes, both CPUs busy.
+# Benchmarks of the simulated server and of the batch runner (bench/README.md): about nine minutes, both CPUs busy.
 # The server's load generator, wrk, is a C program from the system's packages, not from pip;
 # `$(BIN)/python -m bench batch` runs the batch runner's part alone, without it.
 bench: setup

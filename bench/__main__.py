@@ -157,8 +157,8 @@ def parse(argv: list[str] | None) -> list[str]:
         "(bench/README.md): check the targets, write bench/results/<date>.json and the README's tables.")
     parser.add_argument("part", nargs="?", choices=["all", *PARTS], default="all",
                         help="servers: throughput, streaming and the openai client against the simulated server "
-                        "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, about "
-                        "8 minutes); all (the default, what `make bench` runs): both")
+                        "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, 5 to 6 "
+                        "minutes); all (the default, what `make bench` runs): both")
     part = parser.parse_args(argv).part
     return list(PARTS) if part == "all" else [part]
 
