@@ -1,14 +1,19 @@
 """`python -m bench` (or `make bench`): run every benchmark, check the targets, write the results.
 
-Three parts, each with servers of its own, started fresh so one part's leftovers (a long
-journal, a grown heap) do not weigh on the next:
+Four parts, each with servers of its own, started fresh so one part's leftovers (a long
+journal, a grown heap) do not weigh on the next. The first three are the server's (`servers`):
 1. throughput and latency error: wrk against our server and the reference, 0.5 s latency;
 2. streaming: many streams at once from our server, 50 tokens/s each;
 3. the `openai` client: 100 and 1000 concurrent calls, 1 s latency, two transports, both servers.
+The fourth is the batch runner's (`batch`, bench/batch.py), which needs no wrk:
+4. 10,000 requests through `llm-batch` within RPM and TPM limits and through faults, killed and
+   resumed, and its memory at 10,000 and 100,000 requests.
+`python -m bench batch` runs the batch part alone, `python -m bench servers` the server's.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import platform
 import resource
@@ -16,12 +21,12 @@ import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 
-from bench import report, streams
+from bench import batch, report, streams
 from bench.openai_clients import TRANSPORTS, ClientRun, makespan
 from bench.reference_server import start_reference
 from bench.servers import start_ours, time_scale_for_latency
 from bench.streams import StreamRun, measure_streams, next_streams, stream_bracket
-from bench.targets import SHARE_OF_REFERENCE, Target, check
+from bench.targets import SHARE_OF_REFERENCE, Target, check, check_batch
 from bench.throughput import Comparison, compare, load
 from bench.wrk import wrk_version
 from helpers.claims.machine import machine_facts
@@ -103,11 +108,11 @@ def openai_client() -> list[ClientRun]:
     return runs
 
 
-def machine() -> dict:
+def machine(with_wrk: bool) -> dict:
     facts = machine_facts()
     return {"usable_cpus": facts.usable_cpus, "machine_cpus": facts.machine_cpus, "python": facts.python,
-            "platform": platform.platform(), "wrk": wrk_version(), "aiohttp": version("aiohttp"),
-            "openai": version("openai")}
+            "platform": platform.platform(), **({"wrk": wrk_version()} if with_wrk else {}),
+            "aiohttp": version("aiohttp"), "openai": version("openai")}
 
 
 def settings() -> dict:
@@ -123,17 +128,51 @@ def print_targets(targets: list[Target]) -> None:
         print("  ", target.line())
 
 
-def main() -> None:
+def servers() -> tuple[dict, list[Target]]:
+    """The server benchmarks (parts 1 to 3): their record and their targets."""
     raise_open_file_limit(OPEN_FILES)
-    started, clock = datetime.now(UTC).astimezone(), time.perf_counter()
     comparisons = throughput()
     stream_runs, below_95_between = streaming()
     clients = openai_client()
     targets = check(comparisons)
+    return report.servers_record(settings=settings(), comparisons=comparisons, streams=stream_runs,
+                                 below_95_between=below_95_between, clients=clients, targets=targets), targets
+
+
+def batch_runner() -> tuple[dict, list[Target]]:
+    """The batch runner's benchmark (part 4): its record and its targets."""
+    clock = time.perf_counter()
+    measured = batch.measure()
+    targets = check_batch(measured)
+    return report.batch_record(measured, settings=batch.settings(measured), seconds=time.perf_counter() - clock,
+                               targets=targets), targets
+
+
+PARTS = {"servers": servers, "batch": batch_runner}
+
+
+def parse(argv: list[str] | None) -> list[str]:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Benchmarks of the simulated LLM server and of the batch runner "
+        "(bench/README.md): check the targets, write bench/results/<date>.json and the README's tables.")
+    parser.add_argument("part", nargs="?", choices=["all", *PARTS], default="all",
+                        help="servers: throughput, streaming and the openai client against the simulated server "
+                        "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, 5 to 6 "
+                        "minutes); all (the default, what `make bench` runs): both")
+    part = parser.parse_args(argv).part
+    return list(PARTS) if part == "all" else [part]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parts = parse(argv)
+    started, clock = datetime.now(UTC).astimezone(), time.perf_counter()
+    records, targets = {}, []
+    for part in parts:
+        records[part], part_targets = PARTS[part]()
+        targets += part_targets
     print_targets(targets)
-    results = report.record(started=started, seconds=time.perf_counter() - clock, machine=machine(),
-                            settings=settings(), comparisons=comparisons, streams=stream_runs,
-                            below_95_between=below_95_between, clients=clients, targets=targets)
+    results = report.record(started=started, seconds=time.perf_counter() - clock, machine=machine("servers" in parts),
+                            server=records.get("servers"), batch=records.get("batch"))
     print(f"results: {report.write(results, started)}; tables: {report.README}")
     missed = sum(not target.passed for target in targets)
     if missed:

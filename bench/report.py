@@ -9,17 +9,26 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bench.batch_process import RunnerRun, option_flags
 from bench.openai_clients import ClientRun
 from bench.streams import StreamRun
 from bench.targets import Target
 from bench.throughput import Comparison, ServerRun, spread_ms
+
+if TYPE_CHECKING:  # only named in signatures: the server benchmarks need not import the batch runner
+    from bench.batch import BatchBench
+    from bench.batch_ledger import Ledger
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
 README = BENCH / "README.md"
 TABLES_START = "<!-- results: written by `make bench` from the newest results file; do not edit by hand -->"
 TABLES_END = "<!-- end of results -->"
+BATCH_TABLES_START = ("<!-- batch results: written by `python -m bench batch` (or `make bench`) from the newest "
+                      "results file that has them; do not edit by hand -->")
+BATCH_TABLES_END = "<!-- end of batch results -->"
 
 
 def server_record(run: ServerRun) -> dict:
@@ -50,15 +59,22 @@ def target_record(target: Target) -> dict:  # read back in `tables`
     return {**target._asdict(), "passed": target.passed}
 
 
-def record(*, started: datetime, seconds: float, machine: dict, settings: dict, comparisons: list[Comparison],
-           streams: list[StreamRun], below_95_between: tuple[int | None, int | None], clients: list[ClientRun],
-           targets: list[Target]) -> dict:
-    """Everything one run measured, as JSON-ready data."""
-    return {"date": started.isoformat(timespec="seconds"), "duration_s": seconds, "machine": machine,
-            "settings": settings, "throughput": [comparison_record(c) for c in comparisons],
+def servers_record(*, settings: dict, comparisons: list[Comparison], streams: list[StreamRun],
+                   below_95_between: tuple[int | None, int | None], clients: list[ClientRun],
+                   targets: list[Target]) -> dict:
+    """What the server benchmarks measured, as JSON-ready data: the top-level keys of a results file."""
+    return {"settings": settings, "throughput": [comparison_record(c) for c in comparisons],
             "streaming": {"runs": [stream_record(run) for run in streams], "below_95_between": below_95_between},
             "openai_client": [client_record(run) for run in clients],
             "targets": [target_record(target) for target in targets]}
+
+
+def record(*, started: datetime, seconds: float, machine: dict, server: dict | None = None,
+           batch: dict | None = None) -> dict:
+    """Everything one run measured: the server part's keys at the top (as results files always had them), the
+    batch part's under "batch"; a run of one part has only its own."""
+    return {"date": started.isoformat(timespec="seconds"), "duration_s": seconds, "machine": machine,
+            **(server or {}), **({} if batch is None else {"batch": batch})}
 
 
 def results_path(started: datetime) -> Path:
@@ -85,12 +101,7 @@ def tables(results: dict, path: str) -> str:
     machine, settings = results["machine"], results["settings"]
     lines = [f"Run of {results['date']} (`{path}`, {results['duration_s']:.0f} s): {machine['usable_cpus']} CPUs, "
              f"{machine['python']}, wrk {machine['wrk']}, aiohttp {machine['aiohttp']}, openai {machine['openai']}.",
-             "", "| target | measured | required | |", "|---|---|---|---|"]
-    # An older file's target lacks the fields added since (the reference's figure): they keep their defaults.
-    for target in (Target(**{name: record[name] for name in Target._fields if name in record})
-                   for record in results["targets"]):
-        lines.append(f"| {target.what} | {target.figures()} | {target.requirement()} "
-                     f"| {'✓' if target.passed else '✗'} |")
+             "", *target_rows(results["targets"])]
     lines += ["", f"Throughput with wrk, {settings['latency_s']} s latency, best of {settings['rounds']} runs of "
               f"{settings['wrk_seconds']} s each (CPU: share of one core used by each server's process, and by wrk "
               "in the busier of its two runs):", "",
@@ -123,20 +134,107 @@ def tables(results: dict, path: str) -> str:
     return "\n".join(lines)
 
 
-def replace_tables(readme: str, new_tables: str) -> str:
+def runner_record(run: RunnerRun) -> dict:
+    """A run of the runner's command; of what it printed, only its last line (the summary, or the error)."""
+    lines = [line.strip() for line in run.output.replace("\r", "\n").splitlines() if line.strip()]
+    return {**run._asdict(), "output": lines[-1] if lines else ""}
+
+
+def ledger_record(ledger: Ledger) -> dict:
+    return {**ledger._asdict(), "duplicate_results": ledger.duplicate_results, "answered_twice": ledger.answered_twice,
+            "sent_twice": ledger.sent_twice}
+
+
+def batch_record(bench: BatchBench, *, settings: dict, seconds: float, targets: list[Target]) -> dict:
+    """What the batch runner's benchmark measured, as JSON-ready data: a results file's "batch"."""
+    faults, kill = bench.faults, bench.kill
+    return {"settings": settings, "duration_s": seconds,
+            "faults": {"ledger": ledger_record(faults.ledger), "runner": runner_record(faults.runner),
+                       "tokens_per_request": faults.tokens_per_request, "ideal_per_second": faults.ideal_per_second,
+                       "ideal_requests": faults.ideal_requests, "admitted_attempts": faults.admitted_attempts,
+                       "succeeded_per_second": faults.ledger.succeeded / faults.runner.seconds,
+                       "share_of_ideal": faults.share_of_ideal},
+            "kill": {"ledger": ledger_record(kill.ledger), "killed": runner_record(kill.killed),
+                     "resumed": runner_record(kill.resumed), "open_at_kill": kill.open_at_kill,
+                     "max_in_flight": kill.max_in_flight, "resent": kill.resent},
+            "memory": [{"requests": run.requests, "runner": runner_record(run.runner), "ledger": ledger_record(run.ledger)}
+                       for run in bench.memory],
+            "targets": [target_record(target) for target in targets]}
+
+
+def target_rows(records: list[dict]) -> list[str]:
+    """The targets table; an older file's target lacks the fields added since (the reference's figure):
+    they keep their defaults."""
+    lines = ["| target | measured | required | |", "|---|---|---|---|"]
+    for target in (Target(**{name: record[name] for name in Target._fields if name in record}) for record in records):
+        lines.append(f"| {target.what} | {target.figures()} | {target.requirement()} "
+                     f"| {'✓' if target.passed else '✗'} |")
+    return lines
+
+
+def fault_shares(faults: dict[str, float]) -> str:
+    """e.g. "2 % error, 1 % hang, 1 % drop" from {"error_rate": 0.02, ...}."""
+    return ", ".join(f"{share:.0%} {name.removesuffix('_rate')}".replace("%", " %") for name, share in faults.items())
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+def batch_tables(results: dict, path: str) -> str:
+    """The README's tables of the batch runner's benchmark, in Markdown, from a results record."""
+    machine, batch = results["machine"], results["batch"]
+    settings, faults, kill = batch["settings"], batch["faults"], batch["kill"]
+    statuses = faults["ledger"]["statuses"]
+    lines = [f"Run of {results['date']} (`{path}`, batch part {batch['duration_s']:.0f} s): {machine['usable_cpus']} "
+             f"CPUs, {machine['python']}, aiohttp {machine['aiohttp']}, openai {machine['openai']}.", "",
+             *target_rows(batch["targets"]), "",
+             f"With faults: {settings['requests']:,} requests, limits of {settings['rpm']:,} requests and "
+             f"{settings['tpm']:,} tokens a minute, {fault_shares(settings['faults'])}; `llm-batch "
+             f"{' '.join(option_flags(settings['runner_options']))}`:", "",
+             "| seconds | succeeded/s | ideal/s (tokens a request) | of the ideal over the run | attempts "
+             "| 429 / 500 / timed out (499) / dropped (444) | peak RSS |", "|---|---|---|---|---|---|---|",
+             f"| {faults['runner']['seconds']:.1f} | {faults['succeeded_per_second']:.1f} "
+             f"| {faults['ideal_per_second']:.1f} ({faults['tokens_per_request']:.0f}) | {faults['share_of_ideal']:.1%} "
+             f"| {faults['ledger']['attempts']} | "
+             + " / ".join(str(statuses.get(status, 0)) for status in ("429", "500", "499", "444"))
+             + f" | {mib(faults['runner']['peak_rss'])} |", "",
+             f"Killed with SIGKILL at half way, then the same command again ({settings['requests']:,} requests, "
+             "the same limits and faults):", "",
+             "| results at the kill | calls open at the kill (journal) | sent by both runs | answered twice "
+             "| seconds killed + resumed | exit codes |", "|---|---|---|---|---|---|",
+             f"| {kill['killed']['lines_at_kill']} | {kill['open_at_kill']} | {kill['resent']} "
+             f"| {kill['ledger']['answered_twice']} | {kill['killed']['seconds']:.1f} + {kill['resumed']['seconds']:.1f} "
+             f"| {kill['killed']['exit_code']}, {kill['resumed']['exit_code']} |", "",
+             f"Memory: no limits, no faults, the `{settings['memory_model']}` model (no delay):", "",
+             "| requests | seconds | requests/s | peak RSS |", "|---|---|---|---|"]
+    for run in batch["memory"]:
+        lines.append(f"| {run['requests']} | {run['runner']['seconds']:.1f} "
+                     f"| {run['ledger']['succeeded'] / run['runner']['seconds']:.0f} | {mib(run['runner']['peak_rss'])} |")
+    return "\n".join(lines)
+
+
+def replace_tables(readme: str, new_tables: str, markers: tuple[str, str] = (TABLES_START, TABLES_END)) -> str:
     """The README with the text between the two markers replaced by `new_tables`."""
-    before, start, rest = readme.partition(TABLES_START)
-    _, end, after = rest.partition(TABLES_END)
+    first, last = markers
+    before, start, rest = readme.partition(first)
+    _, end, after = rest.partition(last)
     if not (start and end):
-        raise ValueError(f"README.md lacks the markers {TABLES_START!r} and {TABLES_END!r}")
-    return f"{before}{TABLES_START}\n{new_tables}\n{TABLES_END}{after}"
+        raise ValueError(f"README.md lacks the markers {first!r} and {last!r}")
+    return f"{before}{first}\n{new_tables}\n{last}{after}"
 
 
-def show_in_readme(path: Path) -> None:
-    """Put the tables of the results file at `path` in the README."""
+def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch")) -> None:
+    """Put the tables of the results file at `path` in the README: the server's ("throughput"), the batch
+    runner's ("batch"), or both, those of `parts` the file holds; the other part's tables stay as they were."""
     results = json.loads(path.read_text(encoding="utf-8"))
+    shown = str(path.relative_to(BENCH.parent))
     readme = README.read_text(encoding="utf-8")
-    README.write_text(replace_tables(readme, tables(results, str(path.relative_to(BENCH.parent)))), encoding="utf-8")
+    if "throughput" in parts and "throughput" in results:
+        readme = replace_tables(readme, tables(results, shown))
+    if "batch" in parts and "batch" in results:
+        readme = replace_tables(readme, batch_tables(results, shown), (BATCH_TABLES_START, BATCH_TABLES_END))
+    README.write_text(readme, encoding="utf-8")
 
 
 def write(results: dict, started: datetime) -> Path:
@@ -148,7 +246,15 @@ def write(results: dict, started: datetime) -> Path:
     return path
 
 
+def newest_with(part: str) -> Path | None:
+    """The newest results file (names sort by date) that holds `part` ("throughput" or "batch")."""
+    having = [path for path in sorted(RESULTS.glob("*.json")) if part in json.loads(path.read_text(encoding="utf-8"))]
+    return having[-1] if having else None
+
+
 if __name__ == "__main__":
-    # `python -m bench.report`: redraw the README's tables from the newest results file (names sort by date),
+    # `python -m bench.report`: redraw the README's tables from the newest results file of each part,
     # e.g. after changing how the tables look, without measuring again.
-    show_in_readme(max(RESULTS.glob("*.json")))
+    for part in ("throughput", "batch"):
+        if newest := newest_with(part):
+            show_in_readme(newest, (part,))

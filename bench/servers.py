@@ -9,6 +9,7 @@ its latency is the time to first token alone.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from helpers.llm_server import ServerHandle, start_server
 from helpers.llm_server.latency import PRESETS
@@ -31,7 +32,12 @@ def time_scale_for_token_rate(tokens_per_second: float) -> float:
     return 1 / tokens_per_second / PROFILE.time_per_token.a
 
 
-def start_ours(time_scale: float, capacity: int) -> ServerHandle:
-    """Our server in its own process, as a notebook starts it: no rate limits, no faults, `capacity` slots."""
+def start_simulator(preset: str, **settings: Any) -> ServerHandle:
+    """Our server in its own process, as a notebook starts it, with any settings of `start_server`."""
     os.environ.pop(ENDPOINT_VARIABLE, None)  # a real endpoint opted into for the lessons is not what we measure
-    return start_server(PRESET, time_scale=time_scale, capacity=capacity)
+    return start_server(preset, **settings)
+
+
+def start_ours(time_scale: float, capacity: int) -> ServerHandle:
+    """Our server for the server benchmarks: no rate limits, no faults, `capacity` slots."""
+    return start_simulator(PRESET, time_scale=time_scale, capacity=capacity)

@@ -8,6 +8,7 @@ import time
 
 import openai
 import pytest
+from simulator_support import simulator_fixtures
 
 from helpers.llm_server import config, start_server
 from helpers.llm_server.app import create_app
@@ -15,25 +16,9 @@ from helpers.mode import ENDPOINT_VARIABLE
 
 TIME_SCALE = 0.1
 # Every test's batches take batch_seconds × TIME_SCALE real seconds: 1 s unless the test says otherwise
-DEFAULTS = {name: getattr(config.DEFAULTS, name) for name in config.CHANGEABLE} | dict(
-    preset="instant", time_scale=TIME_SCALE, batch_seconds=10)
+server, fresh, DEFAULTS = simulator_fixtures(preset="instant", time_scale=TIME_SCALE, batch_seconds=10)
 CHAT = "/v1/chat/completions"
 FINISHED = ("completed", "failed", "cancelled")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(ENDPOINT_VARIABLE, raising=False)
-        with start_server("instant", time_scale=TIME_SCALE) as running:
-            yield running
-
-
-@pytest.fixture()
-def fresh(server):
-    server.configure(**DEFAULTS)
-    server.reset()
-    return server
 
 
 def body(index: int, model: str = "instant") -> dict:

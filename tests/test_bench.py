@@ -133,6 +133,8 @@ def test_targets_pass_at_their_bounds_and_fail_beyond_them() -> None:
     assert Target("ratio", 0.974, 0.95, True, "×").line() == "✓ ratio: 0.974× (target ≥ 0.95×)"
     assert Target("ratio", 0.9474, 0.95, True, "×").line() == "✗ ratio: 0.947× (target ≥ 0.95×)"  # not 0.95
     assert Target("p99", 142.8, 5.0, False, " ms").line() == "✗ p99: 143 ms (target ≤ 5 ms)"
+    assert Target("share", 0.9999, 1.0, True, "×").line() == "✗ share: 0.9999× (target ≥ 1×)"  # not 1×
+    assert Target("share", 1.0, 1.0, True, "×").line() == "✓ share: 1× (target ≥ 1×)"
 
 
 def test_the_issue_s_four_targets_from_two_comparisons() -> None:
@@ -206,17 +208,19 @@ def test_a_busy_client_beside_an_idle_server_is_the_bottleneck_not_beside_a_busy
     assert not stream_run(750, 0.9, client_cpu=0.5, server_cpu=0.6).client_bound
 
 
+MACHINE = {"usable_cpus": 2, "python": "CPython 3.11.7", "wrk": "4.1.0", "aiohttp": "3.14", "openai": "2.0"}
+
+
 def sample_results() -> dict:
     at_1000 = Comparison(1000, 0.5, ServerRun(wrk_result(18000), 0.3, 0.1), ServerRun(wrk_result(17500), 0.8, 0.1),
                          [0.001] * 100, [0.002] * 100)
     targets = check([at_1000])
-    return report.record(
-        started=datetime(2025, 11, 23, 21, 40), seconds=180.0,
-        machine={"usable_cpus": 2, "python": "CPython 3.11.7", "wrk": "4.1.0", "aiohttp": "3.14", "openai": "2.0"},
+    servers = report.servers_record(
         settings={"latency_s": 0.5, "wrk_seconds": 10, "rounds": 2, "tokens_per_second": 50, "client_latency_s": 1.0},
         comparisons=[at_1000], streams=[stream_run(100, 1.0), stream_run(500, 0.9, client_cpu=0.95)],
         below_95_between=(100, 500),
         clients=[ClientRun("reference", "aiohttp", 1000, 1.0, 2.9)], targets=targets)
+    return report.record(started=datetime(2025, 11, 23, 21, 40), seconds=180.0, machine=MACHINE, server=servers)
 
 
 def test_the_record_is_json_and_the_tables_show_its_figures() -> None:

@@ -53,3 +53,9 @@ def test_returning_tasks_instead_of_answers_is_named(server) -> None:
 def test_most_starts_in_a_second_slides_a_window_from_each_start() -> None:
     assert most_starts_in_a_second([0.0, 0.5, 0.99, 1.0, 1.5, 1.9]) == 4  # the second from 0.99: 0.99, 1.0, 1.5 and 1.9
     assert most_starts_in_a_second([]) == 0
+
+
+@pytest.mark.parametrize(("returned", "got"), [(["an answer"], "got 1"), (None, "got NoneType")])
+def test_a_result_that_is_not_one_answer_per_prompt_is_named(returned, got: str) -> None:
+    problems = check(returned, [], seed=0).problems
+    assert problems == [f"return a list with one answer per prompt, {len(PROMPTS)} in all; {got}"]

@@ -15,6 +15,7 @@ import urllib.request
 
 import openai
 import pytest
+from simulator_support import simulator_fixtures
 
 from helpers.llm_server import cli, config, start_server
 from helpers.llm_server.endpoint import Budget, BudgetExhausted, RemoteEndpoint, SimulatorOnly
@@ -29,23 +30,7 @@ from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
 # The server's defaults, faster: what each test starts from
-DEFAULTS = {name: getattr(config.DEFAULTS, name) for name in config.CHANGEABLE} | dict(preset="sim-fast",
-                                                                                        time_scale=0.05)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(ENDPOINT_VARIABLE, raising=False)  # these tests need the simulator, whatever the shell says
-        with start_server("sim-fast", time_scale=0.05) as running:
-            yield running
-
-
-@pytest.fixture()
-def fresh(server):
-    server.configure(**DEFAULTS)
-    server.reset()
-    return server
+server, fresh, DEFAULTS = simulator_fixtures(preset="sim-fast", time_scale=0.05)
 
 
 def test_a_chat_completion_answers_on_topic_with_usage(fresh) -> None:

@@ -5,32 +5,16 @@ import re
 
 import openai
 import pytest
+from simulator_support import simulator_fixtures
 
-from helpers.llm_server import cli, config, start_server
+from helpers.llm_server import cli, config
 from helpers.llm_server.faults import RATES, Faults
 from helpers.llm_server.latency import PRESETS, request_rng
 from helpers.llm_server.prices import BATCH_DISCOUNT, PRICES, cost
-from helpers.mode import ENDPOINT_VARIABLE
 
 PROMPT = [{"role": "user", "content": "Explain AI in 50 words"}]
-DEFAULTS = {name: getattr(config.DEFAULTS, name) for name in config.CHANGEABLE} | dict(preset="instant",
-                                                                                        time_scale=0.05)
+server, fresh, DEFAULTS = simulator_fixtures(preset="instant", time_scale=0.05)
 RATES_BEFORE_OVERLOAD = ("error_rate", "hang_rate", "drop_rate", "slow_first_byte_rate")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(ENDPOINT_VARIABLE, raising=False)
-        with start_server("instant", time_scale=0.05) as running:
-            yield running
-
-
-@pytest.fixture()
-def fresh(server):
-    server.configure(**DEFAULTS)
-    server.reset()
-    return server
 
 
 def draw_as_before_overload(rates: dict[str, float], rng: random.Random) -> str | None:

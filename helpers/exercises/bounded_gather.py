@@ -31,9 +31,7 @@ class BoundedGatherExercise(OwnKeyExercise):
 def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
     """Completeness, order, and at most LIMIT requests in flight according to the server."""
     report = CheckReport(f"bounded_gather: {len(PROMPTS)} prompts, at most {LIMIT} in flight")
-    if not isinstance(results, list) or len(results) != len(PROMPTS):
-        got = len(results) if isinstance(results, list) else type(results).__name__
-        report.expect(False, f"return a list with one answer per prompt, {len(PROMPTS)} in all; got {got}")
+    if not report.expect_one_per_prompt(results, len(PROMPTS)):
         return report
     if any(not isinstance(result, str) for result in results):
         report.expect(False, "every entry should be an answer (a str): did you return the coroutines or tasks "

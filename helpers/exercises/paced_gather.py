@@ -60,9 +60,7 @@ def most_starts_in_a_second(arrivals: list[float]) -> int:
 def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:
     """Every answer, in order; no 429; no second with too many starts; not much slower than the pace."""
     report = CheckReport(f"paced_gather: {len(PROMPTS)} prompts, at most {PER_SECOND} calls started a second")
-    if not isinstance(results, list) or len(results) != len(PROMPTS):
-        got = len(results) if isinstance(results, list) else type(results).__name__
-        report.expect(False, f"return a list with one answer per prompt, {len(PROMPTS)} in all; got {got}")
+    if not report.expect_one_per_prompt(results, len(PROMPTS)):
         return report
     if unawaited := sum(not isinstance(result, (str, BaseException)) for result in results):
         report.expect(False, f"{unawaited} entries are neither answers nor errors: did you return tasks or "

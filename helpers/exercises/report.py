@@ -16,6 +16,13 @@ class CheckReport:
         self.lines.append((passed, explanation))
         return passed
 
+    def expect_one_per_prompt(self, results: object, prompts: int) -> bool:
+        """The first thing every gather exercise checks: a list with one entry per prompt."""
+        if isinstance(results, list) and len(results) == prompts:
+            return True
+        got = len(results) if isinstance(results, list) else type(results).__name__
+        return self.expect(False, f"return a list with one answer per prompt, {prompts} in all; got {got}")
+
     @property
     def passed(self) -> bool:
         return bool(self.lines) and all(ok for ok, _ in self.lines)
