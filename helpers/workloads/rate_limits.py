@@ -51,7 +51,7 @@ def simulated(per_real_minute: int | None, name: str, time_scale: float) -> int 
 def start_limited_server(preset: str, limits: Limits, *, batch_seconds: float = 20.0, **settings: Any) -> ServerHandle:
     """A simulator at the mode's time scale that enforces `limits` per real minute and completes a
     Batch API batch in `batch_seconds` real seconds; other settings as `start_server` takes them."""
-    time_scale = settings.pop("time_scale", None) or default_time_scale()
+    time_scale = default_time_scale()
     return start_server(preset, time_scale=time_scale, **limits.server_settings(time_scale),
                         batch_seconds=batch_seconds / time_scale, **settings)
 
