@@ -61,9 +61,14 @@ def test_the_headers_say_what_is_left_of_the_burst_and_when_it_is_full_again() -
 
 def test_the_long_run_rate_is_the_limit_whatever_the_burst() -> None:
     """Calls sent as fast as the server admits them, retried after a short pause: after the burst,
-    answers come at the limit, 600 a simulated minute = 200 a real second."""
-    rate = 600 / (60 * TIME_SCALE)
-    with start_server("instant", time_scale=TIME_SCALE, rpm=600, burst_seconds=1) as server:
+    answers come at the limit, 600 a simulated minute = 50 a real second on this test's clock.
+
+    A slower clock than the module's: at 200 a second, the senders' own retries kept both CPUs busy,
+    and on a machine doing other work they fell short of the limit (0.84 of it) through no fault of
+    the server's."""
+    time_scale = 4 * TIME_SCALE
+    rate = 600 / (60 * time_scale)
+    with start_server("instant", time_scale=time_scale, rpm=600, burst_seconds=1) as server:
         async def keep_sending(seconds: float) -> list[float]:
             done: list[float] = []
             async with server.async_client(api_key="sk-rate", max_retries=0) as client:
@@ -79,7 +84,7 @@ def test_the_long_run_rate_is_the_limit_whatever_the_burst() -> None:
                 await asyncio.gather(*(one_sender() for _ in range(20)))
             return done
 
-        done = asyncio.run(keep_sending(2.0))
+        done = asyncio.run(keep_sending(3.0))
     burst = 600 * 1 / 60
     measured = (len(done) - burst) / (max(done) - min(done))
     assert 0.85 * rate <= measured <= 1.05 * rate
