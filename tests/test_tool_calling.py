@@ -341,3 +341,10 @@ def test_a_well_formed_conversation_passes_and_a_streamed_mistake_is_refused_bef
     assert reply.choices[0].message.content.startswith("search_docs said: found. search_docs said: found. ")
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model=MODEL, messages=[USER], tool_choice="auto", stream=True)
+
+
+def test_the_responses_endpoint_refuses_tools_rather_than_ignoring_them(fresh) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        fresh.client(max_retries=0).responses.create(model=MODEL, input="Explain concurrency.", tools=[
+            {"type": "function", "name": "search_docs", "parameters": SCHEMAS["search_docs"], "strict": False}])
+    assert raised.value.param == "tools" and "/v1/chat/completions" in raised.value.message

@@ -293,6 +293,8 @@ async def responses(request: web.Request) -> web.Response:
         raise bad_request("input must be a non-empty string or array of messages.", "input")
     if validation.flag(body, "stream"):
         raise bad_request("This simulator answers /v1/responses without streaming; set stream to false.", "stream")
+    if body.get("tools") is not None:
+        raise bad_request("This simulator runs tools on /v1/chat/completions only; leave tools out here.", "tools")
     chat_body = {"model": model, "messages": [{"role": "user", "content": prompt}],
                  "max_tokens": body.get("max_output_tokens")}
     chat = await generate(request, simulator, key, chat_body)

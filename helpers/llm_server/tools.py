@@ -98,16 +98,14 @@ def next_calls(messages: list[dict], options: ToolOptions) -> list[Call]:
     remaining = planned[made:]
     if options.forced is not None:
         of_it = [call for _, call in remaining if call.name == options.forced]
-        calls = of_it[:1] or [Call(options.forced, default_arguments(schema_of(options, options.forced)))]
-    elif remaining:
+        return of_it[:1] or [Call(options.forced, default_arguments(schema_of(options, options.forced)))]
+    if remaining:
         this_round = [call for number, call in remaining if number == remaining[0][0]]
-        calls = this_round if options.parallel else this_round[:1]
-    elif options.choice == "required":
+        return this_round if options.parallel else this_round[:1]
+    if options.choice == "required":
         first = options.tools[0]
-        calls = [Call(first.name, default_arguments(first.parameters))]
-    else:
-        calls = []
-    return calls
+        return [Call(first.name, default_arguments(first.parameters))]
+    return []
 
 
 def with_ids(calls: list[Call]) -> tuple[ToolCall, ...]:
