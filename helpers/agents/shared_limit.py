@@ -23,7 +23,6 @@ class SharedLimit:
     def __init__(self, per_second: float, burst: int = 1) -> None:
         if per_second <= 0 or burst < 1:
             raise ValueError(f"need a rate above 0 and a burst of at least 1, got per_second={per_second}, burst={burst}")
-        self.per_second = per_second
         self.pacer = Pacer(rpm=per_second * 60, burst_seconds=burst / per_second)  # a bucket of `burst` calls
 
     async def __aenter__(self) -> SharedLimit:

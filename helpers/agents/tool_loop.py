@@ -44,7 +44,7 @@ async def run_agent(client: AsyncOpenAI, model: str, question: str, toolbox: Too
         if choice.finish_reason != "tool_calls":
             return AgentRun(choice.message.content or "", model_calls, sum(map(len, turns)), tokens, turns)
         if len(turns) == max_turns:
-            raise RuntimeError(f"the model still asked for tools after {max_turns} turns of them (max_turns={max_turns})")
+            raise RuntimeError(f"the model asked for tools more than max_turns={max_turns} times")
         calls = choice.message.tool_calls
         turns.append([call.function.name for call in calls])
         messages.append({"role": "assistant", "content": choice.message.content,
