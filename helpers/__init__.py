@@ -9,6 +9,7 @@ and says why in its docstring:
     drawing/      show it: timelines (static and live), the experiment panel, streamed answers, formats
     claims/       what this machine allows (CPUs, GIL, start method, pauses) and the checks of every claim
     workloads/    the lessons' work and patterns: CPU work, threads, process pools, hybrid, serving, sweeps
+    agents/       workflows and agents: a graph of steps, hedged requests, a shared rate, tools and the agent loop
     exercises/    the automatic checks behind each notebook's exercises
     mode.py       which of the three modes runs (learner, test, real endpoint) and the sizes that follow
 """

@@ -86,10 +86,14 @@ class Grant(NamedTuple):
 
 
 class Pacer:
-    """Requests per minute and tokens per minute (None: no limit). `await pacer.wait_for(tokens)` before each send."""
+    """Requests per minute and tokens per minute (None: no limit). `await pacer.wait_for(tokens)` before each send.
 
-    def __init__(self, rpm: float | None = None, tpm: float | None = None, *, clock: Clock = time.monotonic) -> None:
-        self.buckets = {kind: TokenBucket(limit, clock=clock) if limit else None
+    Each bucket holds `burst_seconds` of its budget (see BURST_SECONDS above).
+    """
+
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, *, burst_seconds: float = BURST_SECONDS,
+                 clock: Clock = time.monotonic) -> None:
+        self.buckets = {kind: TokenBucket(limit, burst_seconds=burst_seconds, clock=clock) if limit else None
                         for kind, limit in (("requests", rpm), ("tokens", tpm))}
         self.turn = asyncio.Lock()  # one waiter at a time, in arrival order
 

@@ -4,5 +4,6 @@ spans (a Recorder of labelled time spans, the unit everything else draws), stopw
 piece of work, fastest of a few runs), periodic (a background sampler), recorded_calls (an
 `openai` client whose calls land on a timeline), recorded_pool (a process pool whose tasks do),
 cpu_meter, server_monitor and loop_lag (what the CPUs, the simulated server and the event loop
-were doing meanwhile), backlog (how many items waited in a queue).
+were doing meanwhile), backlog (how many items waited in a queue), percentiles (the typical
+latency and the tail: p50, p95, p99).
 """
