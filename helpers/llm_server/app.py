@@ -22,9 +22,9 @@ from itertools import count
 
 from aiohttp import web
 
-from helpers.llm_server import batches, errors, files, text, validation
+from helpers.llm_server import batches, chat, errors, files, text, validation
 from helpers.llm_server.access import admin_only, api_key, json_body
-from helpers.llm_server.chat import Answer, Ask, answers_for, completion, header, read_chat, usage
+from helpers.llm_server.chat import Answer, Ask, answers_for, completion, header, read_chat, totals, usage
 from helpers.llm_server.config import CHANGEABLE, SimConfig
 from helpers.llm_server.errors import ApiError, bad_request
 from helpers.llm_server.faults import Faults
@@ -134,7 +134,8 @@ async def generate(request: web.Request, simulator: Simulator, key: str, body: d
     retries = request.headers.get("x-stainless-retry-count", "0")
     entry = simulator.journal.add(Entry(
         id=request_id("chatcmpl"), key=key, model=ask.model, stream=ask.stream,
-        retry_count=int(retries) if retries.isdigit() else 0, tokens_in=text.count_tokens(ask.prompt)))
+        retry_count=int(retries) if retries.isdigit() else 0, tokens_in=ask.prompt_tokens,
+        tool_messages=ask.tool_messages))
     rng = request_rng(simulator.config.seed, key, simulator.next_sequence_number(key))
     faults = simulator.faults_for(key)
     headers = {"x-request-id": entry.id}
@@ -151,7 +152,7 @@ async def generate(request: web.Request, simulator: Simulator, key: str, body: d
         if entry.fault == "hang":
             await until_the_client_leaves()
         answers = answers_for(ask, simulator.config.seed)
-        entry.tokens_out = sum(len(pieces) for pieces, _ in answers)
+        entry.tokens_out, entry.tool_calls = totals(answers)
         ttft, per_token = PRESETS[ask.model].sample(rng)
         if entry.fault == "slow_first_byte":
             ttft += faults.slow_first_byte_seconds
@@ -189,7 +190,7 @@ async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask:
     scale = simulator.config.time_scale
     ttft, per_token = timing[0] * scale, timing[1] * scale
     first_token_due = asyncio.get_running_loop().time() + ttft
-    longest = max(len(pieces) for pieces, _ in answers)
+    longest = max(answer.tokens for answer in answers)
     # A drop happens halfway through the answer: after half its tokens, or half its time.
     drop_at = longest // 2 if entry.fault == "drop" else None
     headers |= {"x-sim-queue-ms": f"{entry.queue_wait * 1000:.0f}", "x-sim-ttft-ms": f"{ttft * 1000:.0f}",
@@ -218,15 +219,17 @@ async def respond(request: web.Request, simulator: Simulator, entry: Entry, ask:
     await response.prepare(request)
     await sleep_until(first_token_due)  # the role chunk goes out with the first token, not before
     entry.first_token = time.time()
-    await send([{"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
-                for i in range(ask.n)])
+    await send([{"index": i, "delta": chat.first_delta(answer), "finish_reason": None} for i, answer in enumerate(answers)])
+    deltas = [chat.stream_deltas(answer) for answer in answers]
     for position in range(longest):
         if position == drop_at:
             await drop_connection(request, entry)
         await sleep_until(first_token_due + per_token * position)
-        await send([{"index": i, "delta": {"content": pieces[position]}, "finish_reason": None}
-                    for i, (pieces, _) in enumerate(answers) if position < len(pieces)])
-    await send([{"index": i, "delta": {}, "finish_reason": reason} for i, (_, reason) in enumerate(answers)])
+        due = [{"index": i, "delta": sent[position], "finish_reason": None}
+               for i, sent in enumerate(deltas) if position < len(sent) and sent[position] is not None]
+        if due:  # a tool call's name is sent whole, once all its tokens are due
+            await send(due)
+    await send([{"index": i, "delta": {}, "finish_reason": answer.finish_reason} for i, answer in enumerate(answers)])
     if ask.include_usage:
         await send([], usage=tokens)
     await response.write(b"data: [DONE]\n\n")
@@ -290,6 +293,8 @@ async def responses(request: web.Request) -> web.Response:
         raise bad_request("input must be a non-empty string or array of messages.", "input")
     if validation.flag(body, "stream"):
         raise bad_request("This simulator answers /v1/responses without streaming; set stream to false.", "stream")
+    if body.get("tools") is not None:
+        raise bad_request("This simulator runs tools on /v1/chat/completions only; leave tools out here.", "tools")
     chat_body = {"model": model, "messages": [{"role": "user", "content": prompt}],
                  "max_tokens": body.get("max_output_tokens")}
     chat = await generate(request, simulator, key, chat_body)

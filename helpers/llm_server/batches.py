@@ -50,11 +50,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from aiohttp import web
 
 from helpers.llm_server.access import api_key, json_body
-from helpers.llm_server.chat import answers_for, completion, header, read_chat, usage
+from helpers.llm_server.chat import answers_for, completion, header, read_chat, totals, usage
 from helpers.llm_server.errors import ApiError, bad_request, insufficient_quota, not_found
 from helpers.llm_server.files import FileStore
 from helpers.llm_server.journal import Entry, request_id
-from helpers.llm_server.text import count_tokens
 
 if TYPE_CHECKING:
     from helpers.llm_server.app import Simulator
@@ -277,8 +276,8 @@ def answer(line: BatchLine, batch: Batch, simulator: Simulator) -> dict:
         if ask.stream:
             raise bad_request("The Batch API does not stream: leave stream out or set it to false.", "stream")
         answers = answers_for(ask, simulator.config.seed)
-        entry.tokens_in = count_tokens(ask.prompt)
-        entry.tokens_out = sum(len(pieces) for pieces, _ in answers)
+        entry.tokens_in, entry.tool_messages = ask.prompt_tokens, ask.tool_messages
+        entry.tokens_out, entry.tool_calls = totals(answers)
         status = 200
         body: dict[str, Any] = completion(header(entry.id, entry.arrival, ask.model), answers,
                                           usage(entry.tokens_in, entry.tokens_out))

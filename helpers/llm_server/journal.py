@@ -46,6 +46,8 @@ class Entry:
     token_cost: int = 0  # the tokens the request reserved from the tokens-per-minute limits
     fault: str | None = None  # the fault injected, if any: error, hang, drop, slow_first_byte, overload, ...
     batch_id: str | None = None  # the batch a Batch API request came in; None for an online call
+    tool_calls: int = 0  # tool calls in the answer (over all its choices)
+    tool_messages: int = 0  # role "tool" messages the request carried since its latest user message
 
 
 class Journal:
