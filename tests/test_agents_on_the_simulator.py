@@ -17,11 +17,11 @@ from openai.types.chat import ChatCompletionMessageToolCall
 from simulator_support import simulator_fixtures
 
 from helpers.agents.lesson_tools import lesson_toolbox
-from helpers.agents.tool_loop import run_agent
+from helpers.agents.tool_loop import AgentRun, run_agent
 from helpers.workloads.cpu_work import score_answer
 
-# sim-fast at this scale answers in about 15 ms: long enough for two calls at once to overlap on the server.
-server, fresh, DEFAULTS = simulator_fixtures(preset="sim-fast", time_scale=0.05)
+# sim-fast at this scale answers in about 40 ms: two calls sent at once are both on the server meanwhile.
+server, fresh, DEFAULTS = simulator_fixtures(preset="sim-fast", time_scale=0.1)
 AGENT_KEY, TOOLS_KEY = "sk-agent", "sk-tools"
 SCRIPT = "Use search_docs(rate limits) and search_docs(retries), then check_facts(draft)."
 EFFORT = 200
@@ -89,3 +89,35 @@ def test_check_facts_scores_the_text_on_the_pool_while_the_loop_goes_on(fresh, p
     assert result.startswith(f"{score.words} words, {score.sentences} sentences, {score.distinct_words} distinct words")
     assert ticks >= 3, "the event loop stood still while the text was scored"
     assert fresh.requests() == []  # a CPU tool makes no request
+
+
+def test_the_scripted_question_takes_three_model_calls_in_two_turns(fresh, pool):
+    run = ask(fresh, pool, SCRIPT)
+    assert run.turns == [["search_docs", "search_docs"], ["check_facts"]]
+    assert run.model_calls == 3 and run.tool_calls == 3
+    journal = fresh.requests()
+    own = [entry for entry in journal if entry["key"] == AGENT_KEY]
+    assert [entry["tool_calls"] for entry in own] == [2, 1, 0]
+    assert [entry["tool_messages"] for entry in own] == [0, 2, 3]  # every result went back, with its call's id
+    assert run.tokens == sum(entry["tokens_in"] + entry["tokens_out"] for entry in own)
+    assert sum(entry["key"] == TOOLS_KEY for entry in journal) == 2  # the two searches; the check makes no request
+    assert "search_docs said" in run.answer and "check_facts said" in run.answer
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_one_turns_tool_calls_overlap_on_the_server_only_when_run_concurrently(fresh, pool, concurrent):
+    ask(fresh, pool, SCRIPT, concurrent_tools=concurrent)
+    searches = [entry for entry in fresh.requests() if entry["key"] == TOOLS_KEY]
+    assert len(searches) == 2 and overlapping(searches) == concurrent
+
+
+def test_an_agent_that_keeps_asking_for_tools_is_stopped_after_max_turns(fresh, pool):
+    with pytest.raises(RuntimeError, match="max_turns=1"):
+        ask(fresh, pool, SCRIPT, max_turns=1)
+    assert ask(fresh, pool, SCRIPT, max_turns=2).model_calls == 3
+
+
+def test_a_question_that_calls_no_tool_is_answered_by_one_model_call(fresh, pool):
+    run = ask(fresh, pool, "What are search_docs and check_facts good for?")  # named, not called: no parentheses
+    assert run == AgentRun(run.answer, model_calls=1, tool_calls=0, tokens=run.tokens, turns=[]) and run.answer
+    assert [entry["key"] for entry in fresh.requests()] == [AGENT_KEY]
