@@ -212,14 +212,16 @@ def test_a_hand_accumulator_rebuilds_the_streamed_calls_as_openai_sends_them(fre
         (delta,) = chunk.choices[0].delta.tool_calls
         if delta.index not in calls:  # a call's first delta: all but its arguments
             assert delta.id and delta.type == "function" and delta.function.name and delta.function.arguments == ""
-            calls[delta.index] = {"id": delta.id, "name": delta.function.name, "arguments": ""}
+            calls[delta.index] = {"id": delta.id, "name": delta.function.name, "arguments": "", "fragments": 0}
         else:  # then its arguments, a fragment at a time
             assert delta.id is None and delta.function.name is None and delta.function.arguments
             calls[delta.index]["arguments"] += delta.function.arguments
+            calls[delta.index]["fragments"] += 1
     assert chunks[-2].choices[0].finish_reason == "tool_calls" and chunks[-2].choices[0].delta.tool_calls is None
     assert [(c["name"], c["arguments"]) for c in calls.values()] == [
         (call.function.name, call.function.arguments) for call in whole.choices[0].message.tool_calls]
     assert len({c["id"] for c in calls.values()}) == 2
+    assert [c["fragments"] for c in calls.values()] == [count_tokens(c["arguments"]) for c in calls.values()]  # one a token
     assert chunks[-1].choices == [] and chunks[-1].usage.model_dump() == whole.usage.model_dump()
 
 
@@ -252,6 +254,14 @@ def test_the_sdks_stream_helper_rebuilds_the_calls_async_and_parses_strict_ones(
     assert parsed == [{"query": "rate limits"}, {"query": "retries"}]
     assert final.usage.completion_tokens == sum(
         count_tokens("search_docs") + count_tokens(c.function.arguments) for c in final.choices[0].message.tool_calls)
+
+
+def test_the_latency_model_times_a_calls_tokens(fresh) -> None:
+    fresh.configure(preset="sim-fast", time_scale=0.25)  # 4 ms a token, scaled: 1 ms
+    raw = fresh.client().chat.completions.with_raw_response.create(model="sim-fast", messages=ask(), tools=TOOLS)
+    tokens = raw.parse().usage.completion_tokens
+    generating = float(raw.headers["openai-processing-ms"]) - float(raw.headers["x-sim-ttft-ms"])
+    assert abs(generating - tokens * 0.004 * 0.25 * 1000) <= 1  # the headers' milliseconds are rounded
 
 
 # --- the Batch API ----------------------------------------------------------------------------

@@ -6,8 +6,9 @@ same request gets the same answer and the same usage either way: `read_chat` che
 OpenAI's chat.completion object, and `stream_deltas` cuts one into the deltas of a stream.
 
 Prompt tokens count every message's text, the tool calls of earlier assistant messages and the
-tools' definitions: a real model reads all three (OpenAI puts the definitions in the model's
-context, and bills them as prompt tokens).
+tools' definitions (their JSON), all by text.py's rule: a real model reads all three (OpenAI puts
+the definitions in the model's context and bills them as prompt tokens, though fewer: its
+tokeniser does not pay a token for every quote and brace of the JSON).
 """
 
 from __future__ import annotations

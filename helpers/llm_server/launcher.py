@@ -81,7 +81,8 @@ class ServerHandle:
         return self._call("/sim/stats")
 
     def requests(self, since: float | None = None) -> list[dict]:
-        """Journal entries (arrival, queue_wait, start, first_token, end: Unix times) after `since`."""
+        """Journal entries (arrival, queue_wait, start, first_token, end: Unix times; tokens, tool_calls,
+        tool_messages, ...: journal.Entry) after `since`."""
         return self._call("/sim/requests" + ("" if since is None else f"?since={since!r}"))
 
     def settings(self) -> dict:
