@@ -32,6 +32,7 @@ SOLUTIONS = {
     "04_multiprocessing": "process_pool",
     "05_hybrid": "hybrid",
     "06_ten_thousand_calls": "paced_gather",
+    "07_workflows_and_agents": "agent_loop",
 }
 TOP_LEVEL_AWAIT = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
