@@ -358,3 +358,24 @@ def test_the_responses_endpoint_refuses_tools_rather_than_ignoring_them(fresh) -
         fresh.client(max_retries=0).responses.create(model=MODEL, input="Explain concurrency.", tools=[
             {"type": "function", "name": "search_docs", "parameters": SCHEMAS["search_docs"], "strict": False}])
     assert raised.value.param == "tools" and "/v1/chat/completions" in raised.value.message
+
+
+# --- what the checks let through still gets an answer -----------------------------------------
+
+def nested(where: object) -> dict:
+    """A tool whose required object property `where` has the schema `where` (checks read only the top schema)."""
+    return {"type": "function", "function": {"name": "locate", "parameters": {
+        "type": "object", "properties": {"where": where}, "required": ["where"]}}}
+
+
+@pytest.mark.parametrize("where", [
+    {"type": "object", "properties": "page", "required": ["page"]},
+    {"type": "object", "required": 5},
+    {"type": "object", "required": [["page"]]},
+    {"enum": {"a": 1}},
+], ids=["properties a string", "required a number", "required a list of lists", "enum an object"])
+def test_a_malformed_nested_schema_gets_a_call_not_a_500(fresh, where) -> None:
+    reply = fresh.client(max_retries=0).chat.completions.create(
+        model=MODEL, messages=ask("Run locate() now."), tools=[nested(where)])
+    (call,) = reply.choices[0].message.tool_calls
+    assert call.function.name == "locate" and "where" in json.loads(call.function.arguments)

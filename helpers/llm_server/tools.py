@@ -188,8 +188,16 @@ def first_string_property(schema: dict) -> str | None:
 
 
 def default_arguments(schema: dict) -> dict:
-    properties = schema.get("properties") or {}
-    return {name: default_value(properties.get(name), name) for name in schema.get("required", [])}
+    """Every required property at its default value.
+
+    tool_checks.py checks only the top schema, as the rule reads it: in a nested object, a
+    `properties` that is no object or a `required` that is no list of names is read as empty.
+    """
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    required = schema.get("required")
+    required = required if isinstance(required, list) else []
+    return {name: default_value(properties.get(name), name) for name in required if isinstance(name, str)}
 
 
 def default_value(schema: Any, name: str) -> Any:
@@ -197,7 +205,7 @@ def default_value(schema: Any, name: str) -> Any:
         return name
     if "default" in schema:
         return schema["default"]
-    if schema.get("enum"):
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     kind = schema.get("type")
     if isinstance(kind, list):  # e.g. ["integer", "null"]: the first type
