@@ -13,7 +13,8 @@ import pytest
 from simulator_support import simulator_fixtures
 
 from helpers.llm_server.text import answer, count_tokens
-from helpers.llm_server.tools import arguments_from, default_arguments
+from helpers.llm_server.tool_checks import FunctionTool
+from helpers.llm_server.tools import Call, arguments_from, default_arguments, plan
 
 server, fresh, DEFAULTS = simulator_fixtures(preset="instant", time_scale=0.02)
 MODEL = "instant"
@@ -96,6 +97,14 @@ def test_text_in_parentheses_fills_the_first_string_property_required_ones_first
     jsonschema.validate(checked, SCHEMAS["check_facts"])
     numbers = {"type": "object", "properties": {"n": {"type": "number", "minimum": 0.5}}, "required": ["n"]}
     assert arguments_from("some text", numbers) == {"n": 0.5}  # no string property: the text is not used
+
+
+def test_parentheses_inside_a_calls_text_are_part_of_it() -> None:
+    tools = [FunctionTool(tool["function"]["name"], tool["function"]["parameters"]) for tool in TOOLS]
+    question = "Use search_docs(rate limits (RPM) and f(x)), then check_facts(draft)."
+    assert plan(question, tools) == [[Call("search_docs", {"query": "rate limits (RPM) and f(x)"})],
+                                     [Call("check_facts", default_arguments(SCHEMAS["check_facts"]) | {"text": "draft"})]]
+    assert plan("Use search_docs(rate limits (RPM) now.", tools) == []  # never closed: not a call
 
 
 def test_the_first_turn_makes_the_first_rounds_calls_with_valid_arguments(fresh) -> None:

@@ -7,10 +7,11 @@ turns, calls and tokens it will take. The rule:
 - The simulated model reads the conversation's **latest `user` message**. Every mention there of an
   offered tool's name immediately followed by parentheses, `name(...)`, is a **planned call**, in
   order of appearance. A name without parentheses is not a call (prose may talk about tools).
-- Inside the parentheses: nothing → default arguments; a JSON object → those arguments, over the
-  defaults; anything else → that text (surrounding quotes stripped) as the value of the schema's
-  first string property (required ones first; one with an `enum` takes no free text and is
-  skipped), the other required properties at their defaults. (A schema without such a property
+- Inside the parentheses (pairs of them included: `search_docs(limits (RPM))`): nothing →
+  default arguments; a JSON object → those arguments, over the defaults; anything else → that
+  text (surrounding quotes stripped) as the value of the schema's first string property
+  (required ones first; one with an `enum` takes no free text and is skipped), the other
+  required properties at their defaults. (A schema without such a property
   takes no text: the call gets its defaults.)
 - Default arguments: every `required` property gets its schema `default`, else its first `enum`
   value, else by type: string: the property's name; integer/number: `minimum` or 1; boolean: true;
@@ -141,7 +142,8 @@ def plan(question: str, tools: list[FunctionTool]) -> list[list[Call]]:
 def parenthesised(question: str, start: int) -> tuple[str, int] | None:
     """What stands between the parentheses opened just before `start`, and where they close.
 
-    A JSON object may hold a ")" of its own, so one is read whole; anything else ends at the first ")".
+    A JSON object may hold a ")" of its own, so one is read whole; anything else ends at the ")"
+    that closes the opening one, so `search_docs(limits (RPM))` asks about "limits (RPM)".
     """
     opening = len(question) - len(question[start:].lstrip())
     if question.startswith("{", opening):
@@ -153,8 +155,12 @@ def parenthesised(question: str, start: int) -> tuple[str, int] | None:
             closing = len(question) - len(question[stop:].lstrip())
             if question.startswith(")", closing):
                 return question[start:closing], closing + 1
-    closing = question.find(")", start)
-    return None if closing < 0 else (question[start:closing], closing + 1)
+    depth = 1  # parentheses open
+    for position in range(start, len(question)):
+        depth += {"(": 1, ")": -1}.get(question[position], 0)
+        if depth == 0:
+            return question[start:position], position + 1
+    return None
 
 
 def arguments_from(text: str, schema: dict) -> dict:
