@@ -100,6 +100,16 @@ def test_a_graph_that_cannot_run_is_refused_before_any_step_runs(steps, message)
     assert ran == []
 
 
+def test_needs_written_as_a_string_are_refused_with_the_missing_comma_named():
+    async def step(inputs: dict) -> None:
+        return None
+
+    with pytest.raises(ValueError, match=r"a tuple of one needs a comma: \('search',\)"):
+        run(run_graph([Step("search", (), step), Step("draft", ("search"), step)]))  # the comma is missing
+    with pytest.raises(ValueError, match="a tuple of one needs a comma"):
+        critical_path({"search": 1.0, "draft": 1.0}, {"draft": "search"})
+
+
 def test_a_gate_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         run(run_graph(FAN_OUT, at_once=0))

@@ -40,6 +40,9 @@ class GraphRun(NamedTuple):
 def in_order(needs: Mapping[str, Sequence[str]]) -> list[str]:
     """The steps, each after all it needs; ValueError on a need that is no step, or on a cycle."""
     for name, wanted in needs.items():
+        if isinstance(wanted, str):  # ("search") is a string, not a tuple: each letter would be a need
+            raise ValueError(f"step {name!r}: needs are a tuple of step names, got the string {wanted!r} "
+                             f"(a tuple of one needs a comma: ({wanted!r},))")
         if unknown := [need for need in wanted if need not in needs]:
             raise ValueError(f"step {name!r} needs {unknown}, which no step is called")
     ordered: list[str] = []
@@ -96,7 +99,7 @@ def critical_path(durations: Mapping[str, float], needs: Mapping[str, Sequence[s
     """
     if not durations:
         raise ValueError("no steps: a critical path needs at least one duration")
-    needs = {name: tuple(needs.get(name, ())) for name in durations}
+    needs = {name: needs.get(name, ()) for name in durations}
     earliest_end: dict[str, float] = {}
     came_from: dict[str, str | None] = {}
     for name in in_order(needs):
