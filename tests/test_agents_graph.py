@@ -133,6 +133,7 @@ def test_a_failing_step_cancels_the_others_and_its_error_reaches_the_caller():
         with pytest.raises(ExceptionGroup) as raised:
             await run_graph([Step("slow", (), forever), Step("broken", (), fails), Step("after", ("broken",), sleeper(0))])
         assert [str(error) for error in raised.value.exceptions] == ["step broke"]
+        assert raised.value.exceptions[0].__notes__ == ["raised by the workflow's step 'broken'"]
         assert cancelled.is_set()
 
     run(main())

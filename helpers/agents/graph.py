@@ -8,7 +8,8 @@ lesson measures against. `at_once` gates how many steps may run together (a rate
 of workers): a gate of 1 is the one-by-one workflow again.
 
 Each step is a task in one `asyncio.TaskGroup`, so if one step fails the others are cancelled
-instead of left running, and the error reaches the caller.
+instead of left running, and the error reaches the caller inside the group's ExceptionGroup
+(catch it with `except* KeyError:`), with a note naming the step that raised it.
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ async def run_graph(steps: Sequence[Step], *, at_once: int | None = None) -> Gra
             await finished[need].wait()
         async with gate:
             started[step.name] = time.perf_counter() - origin
-            results[step.name] = await step.run({need: results[need] for need in step.needs})
+            try:
+                results[step.name] = await step.run({need: results[need] for need in step.needs})
+            except Exception as error:
+                error.add_note(f"raised by the workflow's step {step.name!r}")  # the traceback shows the function only
+                raise
             ended[step.name] = time.perf_counter() - origin
         finished[step.name].set()
 
