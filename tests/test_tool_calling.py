@@ -346,6 +346,8 @@ MISTAKES = [  # (what the request says, the error's param, words of its message)
     ({"messages": [USER, CALLED, *answered("call_b"), USER]}, "messages.[1].role",
      "The following tool_call_ids did not have response messages: call_a"),
     ({"messages": [USER, CALLED]}, "messages.[1].role", "did not have response messages: call_a, call_b"),
+    ({"messages": [USER, CALLED, {"role": "tool", "tool_call_id": "call_a", "content": [{"type": "text", "text": 5}]},
+                   *answered("call_b")]}, "messages[2].content", "each text part's text must be a string"),
     ({"messages": [USER, {**CALLED, "tool_calls": [{"type": "function", "function": {"name": "x", "arguments": ""}}]},
                    *answered("call_a")]}, "messages[1].tool_calls[0].id", "Missing required parameter"),
 ]
