@@ -100,6 +100,16 @@ def test_a_graph_that_cannot_run_is_refused_before_any_step_runs(steps, message)
     assert ran == []
 
 
+def test_needs_written_as_a_string_are_refused_with_the_missing_comma_named():
+    async def step(inputs: dict) -> None:
+        return None
+
+    with pytest.raises(ValueError, match=r"a tuple of one needs a comma: \('search',\)"):
+        run(run_graph([Step("search", (), step), Step("draft", ("search"), step)]))  # the comma is missing
+    with pytest.raises(ValueError, match="a tuple of one needs a comma"):
+        critical_path({"search": 1.0, "draft": 1.0}, {"draft": "search"})
+
+
 def test_a_gate_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         run(run_graph(FAN_OUT, at_once=0))
@@ -123,6 +133,7 @@ def test_a_failing_step_cancels_the_others_and_its_error_reaches_the_caller():
         with pytest.raises(ExceptionGroup) as raised:
             await run_graph([Step("slow", (), forever), Step("broken", (), fails), Step("after", ("broken",), sleeper(0))])
         assert [str(error) for error in raised.value.exceptions] == ["step broke"]
+        assert raised.value.exceptions[0].__notes__ == ["raised by the workflow's step 'broken'"]
         assert cancelled.is_set()
 
     run(main())

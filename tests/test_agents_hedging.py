@@ -110,3 +110,12 @@ def test_a_caller_cancelled_mid_hedge_leaves_nothing_running():
 
     alive = asyncio.run(main())
     assert sorted(call.cleaned) == [0, 1] and not alive
+
+
+def test_after_zero_hedges_every_call_and_a_negative_after_is_refused():
+    call = Scripted((0.05, "first"), (0.0, "hedge"))
+    result, alive = hedge_and_look(call, after=0)
+    assert result == Hedged("hedge", hedged=True, winner=1) and not alive  # 0 s: the copy goes out at once
+    call = Scripted((0.0, "quick"))
+    result, alive = hedge_and_look(call, after=-1)
+    assert isinstance(result, ValueError) and "after" in str(result) and call.calls == 0 and not alive

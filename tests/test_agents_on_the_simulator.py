@@ -117,6 +117,12 @@ def test_an_agent_that_keeps_asking_for_tools_is_stopped_after_max_turns(fresh, 
     assert ask(fresh, pool, SCRIPT, max_turns=2).model_calls == 3
 
 
+def test_a_negative_max_turns_is_refused_before_any_call(fresh, pool):
+    with pytest.raises(ValueError, match="max_turns"):  # it bounded nothing: the loop ran to the model's end
+        ask(fresh, pool, SCRIPT, max_turns=-1)
+    assert fresh.requests() == []
+
+
 def test_a_question_that_calls_no_tool_is_answered_by_one_model_call(fresh, pool):
     run = ask(fresh, pool, "What are search_docs and check_facts good for?")  # named, not called: no parentheses
     assert run == AgentRun(run.answer, model_calls=1, tool_calls=0, tokens=run.tokens, turns=[]) and run.answer

@@ -59,6 +59,14 @@ def test_a_tool_that_fails_at_its_own_work_raises():
         run(Toolbox([Tool("search", "", QUERY, broken)]).run(call("search", '{"query": "x"}')))
 
 
+def test_a_tool_that_returns_no_text_raises_naming_it():
+    async def count(query: str) -> str:
+        return len(query)  # a number: the model's API takes a tool message's content as text only
+
+    with pytest.raises(TypeError, match="tool 'count' returned 1, not a str"):
+        run(Toolbox([Tool("count", "", QUERY, count)]).run(call("count", '{"query": "x"}')))
+
+
 def test_two_tools_may_not_share_a_name():
     with pytest.raises(ValueError, match="share a name"):
         Toolbox([ECHO, ECHO])

@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers.drawing.workflows import plot_gate_sweep, plot_latency_tails  # noqa: E402
@@ -39,3 +40,9 @@ def test_the_latency_tails_draw_one_curve_per_way_and_mark_its_percentiles():
     expected = [(value, point) for samples in latencies.values() for point, value in percentiles(samples).items()]
     assert marks == expected
     assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] >= 10.0  # the longest tail is inside the frame
+
+
+def test_more_ways_than_colours_are_refused_rather_than_left_out():
+    latencies = {f"way {n}": [1.0, 2.0] for n in range(6)}
+    with pytest.raises(ValueError, match="at most 5 ways"):
+        plt.close(plot_latency_tails(latencies, "six ways"))

@@ -13,7 +13,8 @@ import pytest
 from simulator_support import simulator_fixtures
 
 from helpers.llm_server.text import answer, count_tokens
-from helpers.llm_server.tools import arguments_from, default_arguments
+from helpers.llm_server.tool_checks import FunctionTool
+from helpers.llm_server.tools import Call, arguments_from, default_arguments, plan
 
 server, fresh, DEFAULTS = simulator_fixtures(preset="instant", time_scale=0.02)
 MODEL = "instant"
@@ -96,6 +97,14 @@ def test_text_in_parentheses_fills_the_first_string_property_required_ones_first
     jsonschema.validate(checked, SCHEMAS["check_facts"])
     numbers = {"type": "object", "properties": {"n": {"type": "number", "minimum": 0.5}}, "required": ["n"]}
     assert arguments_from("some text", numbers) == {"n": 0.5}  # no string property: the text is not used
+
+
+def test_parentheses_inside_a_calls_text_are_part_of_it() -> None:
+    tools = [FunctionTool(tool["function"]["name"], tool["function"]["parameters"]) for tool in TOOLS]
+    question = "Use search_docs(rate limits (RPM) and f(x)), then check_facts(draft)."
+    assert plan(question, tools) == [[Call("search_docs", {"query": "rate limits (RPM) and f(x)"})],
+                                     [Call("check_facts", default_arguments(SCHEMAS["check_facts"]) | {"text": "draft"})]]
+    assert plan("Use search_docs(rate limits (RPM) now.", tools) == []  # never closed: not a call
 
 
 def test_the_first_turn_makes_the_first_rounds_calls_with_valid_arguments(fresh) -> None:
@@ -319,6 +328,12 @@ MISTAKES = [  # (what the request says, the error's param, words of its message)
     ({"tools": TOOLS, "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}, "tool_choice",
      "no function named 'get_weather'"),
     ({"tools": TOOLS, "tool_choice": {"type": "function"}}, "tool_choice", "Invalid value for 'tool_choice'"),
+    ({"tools": TOOLS, "tool_choice": {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": [SEARCH]}}},
+     "tool_choice", "This simulator does not run a tool_choice of type 'allowed_tools'"),
+    ({"tools": TOOLS, "tool_choice": {"type": "custom", "custom": {"name": "search_docs"}}}, "tool_choice",
+     "This simulator does not run a tool_choice of type 'custom'"),
+    ({"functions": [SEARCH["function"]]}, "functions", "send them in 'tools'"),
+    ({"tools": TOOLS, "function_call": "auto"}, "function_call", "use 'tool_choice'"),
     ({"tool_choice": "none"}, "tool_choice", "'tool_choice' is only allowed when 'tools' are specified."),
     ({"tools": TOOLS, "parallel_tool_calls": "yes"}, "parallel_tool_calls", "expected a boolean, but got a string"),
     ({"parallel_tool_calls": False}, "parallel_tool_calls",
@@ -331,6 +346,8 @@ MISTAKES = [  # (what the request says, the error's param, words of its message)
     ({"messages": [USER, CALLED, *answered("call_b"), USER]}, "messages.[1].role",
      "The following tool_call_ids did not have response messages: call_a"),
     ({"messages": [USER, CALLED]}, "messages.[1].role", "did not have response messages: call_a, call_b"),
+    ({"messages": [USER, CALLED, {"role": "tool", "tool_call_id": "call_a", "content": [{"type": "text", "text": 5}]},
+                   *answered("call_b")]}, "messages[2].content", "each text part's text must be a string"),
     ({"messages": [USER, {**CALLED, "tool_calls": [{"type": "function", "function": {"name": "x", "arguments": ""}}]},
                    *answered("call_a")]}, "messages[1].tool_calls[0].id", "Missing required parameter"),
 ]
@@ -358,3 +375,24 @@ def test_the_responses_endpoint_refuses_tools_rather_than_ignoring_them(fresh) -
         fresh.client(max_retries=0).responses.create(model=MODEL, input="Explain concurrency.", tools=[
             {"type": "function", "name": "search_docs", "parameters": SCHEMAS["search_docs"], "strict": False}])
     assert raised.value.param == "tools" and "/v1/chat/completions" in raised.value.message
+
+
+# --- what the checks let through still gets an answer -----------------------------------------
+
+def nested(where: object) -> dict:
+    """A tool whose required object property `where` has the schema `where` (checks read only the top schema)."""
+    return {"type": "function", "function": {"name": "locate", "parameters": {
+        "type": "object", "properties": {"where": where}, "required": ["where"]}}}
+
+
+@pytest.mark.parametrize("where", [
+    {"type": "object", "properties": "page", "required": ["page"]},
+    {"type": "object", "required": 5},
+    {"type": "object", "required": [["page"]]},
+    {"enum": {"a": 1}},
+], ids=["properties a string", "required a number", "required a list of lists", "enum an object"])
+def test_a_malformed_nested_schema_gets_a_call_not_a_500(fresh, where) -> None:
+    reply = fresh.client(max_retries=0).chat.completions.create(
+        model=MODEL, messages=ask("Run locate() now."), tools=[nested(where)])
+    (call,) = reply.choices[0].message.tool_calls
+    assert call.function.name == "locate" and "where" in json.loads(call.function.arguments)

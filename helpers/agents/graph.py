@@ -8,7 +8,8 @@ lesson measures against. `at_once` gates how many steps may run together (a rate
 of workers): a gate of 1 is the one-by-one workflow again.
 
 Each step is a task in one `asyncio.TaskGroup`, so if one step fails the others are cancelled
-instead of left running, and the error reaches the caller.
+instead of left running, and the error reaches the caller inside the group's ExceptionGroup
+(catch it with `except* KeyError:`), with a note naming the step that raised it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class GraphRun(NamedTuple):
 def in_order(needs: Mapping[str, Sequence[str]]) -> list[str]:
     """The steps, each after all it needs; ValueError on a need that is no step, or on a cycle."""
     for name, wanted in needs.items():
+        if isinstance(wanted, str):  # ("search") is a string, not a tuple: each letter would be a need
+            raise ValueError(f"step {name!r}: needs are a tuple of step names, got the string {wanted!r} "
+                             f"(a tuple of one needs a comma: ({wanted!r},))")
         if unknown := [need for need in wanted if need not in needs]:
             raise ValueError(f"step {name!r} needs {unknown}, which no step is called")
     ordered: list[str] = []
@@ -71,7 +75,11 @@ async def run_graph(steps: Sequence[Step], *, at_once: int | None = None) -> Gra
             await finished[need].wait()
         async with gate:
             started[step.name] = time.perf_counter() - origin
-            results[step.name] = await step.run({need: results[need] for need in step.needs})
+            try:
+                results[step.name] = await step.run({need: results[need] for need in step.needs})
+            except Exception as error:
+                error.add_note(f"raised by the workflow's step {step.name!r}")  # the traceback shows the function only
+                raise
             ended[step.name] = time.perf_counter() - origin
         finished[step.name].set()
 
@@ -96,7 +104,7 @@ def critical_path(durations: Mapping[str, float], needs: Mapping[str, Sequence[s
     """
     if not durations:
         raise ValueError("no steps: a critical path needs at least one duration")
-    needs = {name: tuple(needs.get(name, ())) for name in durations}
+    needs = {name: needs.get(name, ()) for name in durations}
     earliest_end: dict[str, float] = {}
     came_from: dict[str, str | None] = {}
     for name in in_order(needs):

@@ -32,7 +32,12 @@ class Hedged(NamedTuple):
 
 
 async def hedged(call: Callable[[], Awaitable[T]], after: float) -> Hedged:
-    """`call()`, and a second `call()` if the first has not ended after `after` seconds; the first success wins."""
+    """`call()`, and a second `call()` if the first has not ended after `after` seconds; the first success wins.
+
+    `after=0` sends the copy as soon as the first call waits: every call that waits is doubled.
+    """
+    if not after >= 0:  # a negative wait (or NaN) would act as 0: most likely a mistake, so say it
+        raise ValueError(f"after is the seconds to wait before hedging: 0 or more, got {after}")
     calls = [asyncio.create_task(call(), name="request")]
     try:
         done, _ = await asyncio.wait(calls, timeout=after)

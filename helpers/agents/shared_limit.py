@@ -18,7 +18,10 @@ from helpers.batch.pacing import Pacer
 
 
 class SharedLimit:
-    """At most `burst` calls at once, then `per_second` calls a second, among all who share this object."""
+    """`burst` calls may start back to back, then `per_second` a second, among all who share this object.
+
+    It counts calls started, not calls in flight: a slow call does not hold back the next one.
+    """
 
     def __init__(self, per_second: float, burst: int = 1) -> None:
         if per_second <= 0 or burst < 1:

@@ -33,6 +33,8 @@ class AgentRun(NamedTuple):
 async def run_agent(client: AsyncOpenAI, model: str, question: str, toolbox: Toolbox, *,
                     concurrent_tools: bool = True, max_turns: int = 6) -> AgentRun:
     """Answer `question` with the model and the tools, running each turn's tools concurrently or one by one."""
+    if max_turns < 0:
+        raise ValueError(f"max_turns is how many turns may ask for tools: 0 or more, got {max_turns}")
     messages: list[dict] = [{"role": "user", "content": question}]
     turns: list[list[str]] = []
     model_calls = tokens = 0

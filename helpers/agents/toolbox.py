@@ -8,7 +8,8 @@ so they can run concurrently: the turn then takes as long as its slowest call, n
 
 A model writes arguments as text, and may get them wrong: a tool that does not exist, JSON that
 does not parse, an argument the function does not take. Those come back to the model as an error
-text it can act on, instead of ending the program; a tool that fails at its own work still raises.
+text it can act on, instead of ending the program; a tool that fails at its own work still raises,
+and so does one that returns anything but text (the API takes a tool's result as text only).
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ class Toolbox:
             inspect.signature(self.tools[name].run).bind(**arguments)
         except TypeError as error:
             return f"Error: wrong arguments for {name}: {error}."
-        return await self.tools[name].run(**arguments)
+        result = await self.tools[name].run(**arguments)
+        if not isinstance(result, str):  # else the next request's 400 would blame a message, not this tool
+            raise TypeError(f"tool {name!r} returned {result!r}, not a str: a tool's result goes back to the "
+                            "model as the text of a `tool` message")
+        return result
 
     async def run_all(self, calls: Sequence[ChatCompletionMessageToolCall], *, concurrent: bool = True) -> list[dict]:
         """Run the calls of one turn, all at once or one after another; their `tool` messages, in the calls' order."""

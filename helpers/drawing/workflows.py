@@ -42,6 +42,8 @@ def plot_gate_sweep(widths: Sequence[int], seconds: Sequence[float], critical: f
 
 def plot_latency_tails(latencies: Mapping[str, Sequence[float]], title: str) -> Figure:
     """Per way, the share of calls answered within each latency, with p50, p95 and p99 marked."""
+    if len(latencies) > len(COLOURS):  # one colour a way: a sixth would be left out without a word
+        raise ValueError(f"at most {len(COLOURS)} ways in one picture, got {len(latencies)}")
     figure, ax = plt.subplots(figsize=(8.5, 4.2))
     for number, ((way, samples), colour) in enumerate(zip(latencies.items(), COLOURS)):
         ordered = sorted(samples)

@@ -5,6 +5,9 @@ are unique, `tool_choice` and `parallel_tool_calls` need `tools`, and every call
 message makes is answered by a `tool` message, with the call's id, before the conversation goes
 on. An agent loop that forgets one of those meets these errors first, so they copy OpenAI's
 wording where it could be found; each message says where it was found, the others are ours.
+What OpenAI accepts and this simulator does not run (tools other than functions, a `tool_choice`
+of type `allowed_tools` or `custom`, the deprecated `functions` and `function_call`) is a 400
+that says so, never silently ignored: a learner would wonder why the model does not use it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 MAX_NAME_LENGTH = 64
 MODES = ("none", "auto", "required")
 NO_PARAMETERS = {"type": "object", "properties": {}}  # OpenAI's meaning of a function without `parameters`
+LEGACY = {"functions": "send them in 'tools', each as {\"type\": \"function\", \"function\": ...}",
+          "function_call": "use 'tool_choice' instead"}  # OpenAI's deprecated fields, and what replaced them
 
 
 class FunctionTool(NamedTuple):
@@ -56,6 +61,9 @@ def kind(value: Any) -> str:
 
 def read_tools(body: dict) -> ToolOptions | None:
     """The request's tool options, or None when it offers no tools."""
+    for name, instead in LEGACY.items():
+        if body.get(name) is not None:
+            raise invalid(f"This simulator does not run the deprecated '{name}': {instead}.", name)
     given = body.get("tools")
     if given is None:
         for name in ("tool_choice", "parallel_tool_calls"):
@@ -143,6 +151,9 @@ def tool_choice(value: Any, names: list[str]) -> tuple[str, str | None]:
         # OpenAI's wording, as quoted in a spring-ai issue (copied on nineya.com/archive/24260.html)
         raise invalid(f"Invalid value: {value!r}. Supported values are: 'none', 'auto', and 'required'.",
                       "tool_choice", "invalid_value")
+    if isinstance(value, dict) and value.get("type") in ("allowed_tools", "custom"):  # OpenAI's, not run here
+        raise invalid(f"This simulator does not run a tool_choice of type '{value['type']}': use 'none', 'auto', "
+                      "'required' or one function by name.", "tool_choice", "invalid_value")
     function = value.get("function") if isinstance(value, dict) and value.get("type") == "function" else None
     name = function.get("name") if isinstance(function, dict) else None
     if not isinstance(name, str):  # ours, in OpenAI's "Invalid value for" style

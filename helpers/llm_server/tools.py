@@ -7,10 +7,11 @@ turns, calls and tokens it will take. The rule:
 - The simulated model reads the conversation's **latest `user` message**. Every mention there of an
   offered tool's name immediately followed by parentheses, `name(...)`, is a **planned call**, in
   order of appearance. A name without parentheses is not a call (prose may talk about tools).
-- Inside the parentheses: nothing → default arguments; a JSON object → those arguments, over the
-  defaults; anything else → that text (surrounding quotes stripped) as the value of the schema's
-  first string property (required ones first; one with an `enum` takes no free text and is
-  skipped), the other required properties at their defaults. (A schema without such a property
+- Inside the parentheses (pairs of them included: `search_docs(limits (RPM))`): nothing →
+  default arguments; a JSON object → those arguments, over the defaults; anything else → that
+  text (surrounding quotes stripped) as the value of the schema's first string property
+  (required ones first; one with an `enum` takes no free text and is skipped), the other
+  required properties at their defaults. (A schema without such a property
   takes no text: the call gets its defaults.)
 - Default arguments: every `required` property gets its schema `default`, else its first `enum`
   value, else by type: string: the property's name; integer/number: `minimum` or 1; boolean: true;
@@ -141,7 +142,8 @@ def plan(question: str, tools: list[FunctionTool]) -> list[list[Call]]:
 def parenthesised(question: str, start: int) -> tuple[str, int] | None:
     """What stands between the parentheses opened just before `start`, and where they close.
 
-    A JSON object may hold a ")" of its own, so one is read whole; anything else ends at the first ")".
+    A JSON object may hold a ")" of its own, so one is read whole; anything else ends at the ")"
+    that closes the opening one, so `search_docs(limits (RPM))` asks about "limits (RPM)".
     """
     opening = len(question) - len(question[start:].lstrip())
     if question.startswith("{", opening):
@@ -153,8 +155,12 @@ def parenthesised(question: str, start: int) -> tuple[str, int] | None:
             closing = len(question) - len(question[stop:].lstrip())
             if question.startswith(")", closing):
                 return question[start:closing], closing + 1
-    closing = question.find(")", start)
-    return None if closing < 0 else (question[start:closing], closing + 1)
+    depth = 1  # parentheses open
+    for position in range(start, len(question)):
+        depth += {"(": 1, ")": -1}.get(question[position], 0)
+        if depth == 0:
+            return question[start:position], position + 1
+    return None
 
 
 def arguments_from(text: str, schema: dict) -> dict:
@@ -188,8 +194,16 @@ def first_string_property(schema: dict) -> str | None:
 
 
 def default_arguments(schema: dict) -> dict:
-    properties = schema.get("properties") or {}
-    return {name: default_value(properties.get(name), name) for name in schema.get("required", [])}
+    """Every required property at its default value.
+
+    tool_checks.py checks only the top schema, as the rule reads it: in a nested object, a
+    `properties` that is no object or a `required` that is no list of names is read as empty.
+    """
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    required = schema.get("required")
+    required = required if isinstance(required, list) else []
+    return {name: default_value(properties.get(name), name) for name in required if isinstance(name, str)}
 
 
 def default_value(schema: Any, name: str) -> Any:
@@ -197,7 +211,7 @@ def default_value(schema: Any, name: str) -> Any:
         return name
     if "default" in schema:
         return schema["default"]
-    if schema.get("enum"):
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     kind = schema.get("type")
     if isinstance(kind, list):  # e.g. ["integer", "null"]: the first type

@@ -30,7 +30,11 @@ def text_of_content(content: Any, index: int) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # content parts: [{"type": "text", "text": "..."}]
-        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+        texts = [part.get("text", "") for part in content if isinstance(part, dict)]
+        if all(isinstance(text, str) for text in texts):
+            return " ".join(texts)
+        raise bad_request(f"messages[{index}].content: each text part's text must be a string.",
+                          f"messages[{index}].content")
     if content is None:
         return ""
     raise bad_request(f"messages[{index}].content must be a string or a list of content parts.", f"messages[{index}].content")
