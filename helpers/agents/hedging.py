@@ -6,8 +6,9 @@ the first call as long as a call usually takes (`after`, say its 95th percentile
 copy; the first answer wins. It costs a second request only for the few slow calls.
 
 The loser must be cancelled *and awaited*: a cancelled task only stops at its next `await`, and
-one left running keeps its connection open, and the server goes on generating an answer nobody reads. Whatever happens here (a win,
-both failing, or the caller itself cancelled), nothing started here is still running on return.
+one left running keeps its connection open, and the server goes on generating an answer nobody
+reads. Whatever happens here (a win, both failing, or the caller itself cancelled), nothing
+started here is still running on return.
 
 Hedging is against slowness, not failures: a call that fails before `after` is not hedged, its
 error is raised (retrying is another pattern, lesson 06). Once both are out, one failing leaves the
