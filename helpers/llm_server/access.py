@@ -1,18 +1,24 @@
 """Who is asking, and what they sent: the checks every handler starts with.
 
 The API key comes from `Authorization: Bearer ...` as the openai client sends it; in room mode only
-the roster's keys get in. Changing the simulator (/sim/config, /sim/reset) is for its owner.
+the roster's keys get in. A private simulator (no roster, asked from this machine) shows and lets
+change everything, as a notebook's own server always has. Anywhere else, the room's journal and
+counts are the admin's (the x-admin-token header), with keys as fingerprints; a learner's key
+reads its own entries and counts only; changing the simulator (/sim/config, /sim/reset) is the
+admin's alone.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aiohttp import web
 
 from helpers.llm_server import validation
 from helpers.llm_server.errors import ApiError, bad_request
+from helpers.llm_server.fingerprints import fingerprint
 
 if TYPE_CHECKING:
     from helpers.llm_server.app import Simulator
@@ -38,11 +44,48 @@ async def json_body(request: web.Request) -> dict:
         raise bad_request(f"The body is not valid JSON: {error}.") from None
 
 
-def admin_only(request: web.Request) -> None:
-    """Changing the server is for its owner: on loopback anyone local, elsewhere the admin token."""
+LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")  # any other, 127.0.0.2 too, is another machine
+
+
+class Reader(NamedTuple):
+    """Whose journal entries and counts a request may read, and how it sees the keys in them."""
+
+    key: str | None  # a learner's own key: its entries only; None: everyone's
+    fingerprinted: bool  # keys shown as fingerprints: the admin's view of the room
+
+    def shown(self, key: str) -> str:
+        return fingerprint(key) if self.fingerprinted else key
+
+
+def private(request: web.Request) -> bool:
+    """A notebook's own simulator: no roster, and the caller on this machine."""
+    return request.app["simulator"].config.keys is None and request.remote in LOOPBACK
+
+
+def holds_admin_token(request: web.Request) -> bool:
     token = request.app["simulator"].config.admin_token
-    if request.remote in ("127.0.0.1", "::1") and token is None:
+    given = request.headers.get("x-admin-token")
+    if given is None:
+        return False
+    if token is None or not hmac.compare_digest(given.encode(), token.encode()):
+        raise ApiError(403, "Incorrect admin token (x-admin-token header).", type_="permission_error")
+    return True
+
+
+def reader(request: web.Request, simulator: Simulator) -> Reader:
+    """Everyone's entries, keys in full, for a private simulator; for the admin, everyone's with
+    fingerprints; for anyone else their own key's, which must be one the server accepts."""
+    if private(request):
+        return Reader(key=None, fingerprinted=False)
+    if holds_admin_token(request):
+        return Reader(key=None, fingerprinted=True)
+    return Reader(key=api_key(request, simulator), fingerprinted=False)
+
+
+def admin_only(request: web.Request) -> None:
+    """Changing the server is for its owner: a private simulator's anyone local, elsewhere the admin token."""
+    if private(request) and request.app["simulator"].config.admin_token is None:
         return
-    if token is None or request.headers.get("x-admin-token") != token:
+    if not holds_admin_token(request):
         raise ApiError(403, "Changing the simulator needs the admin token (x-admin-token header).",
                        type_="permission_error")

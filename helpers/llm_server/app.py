@@ -23,7 +23,7 @@ from itertools import count
 from aiohttp import web
 
 from helpers.llm_server import batches, chat, errors, files, text, validation
-from helpers.llm_server.access import admin_only, api_key, json_body
+from helpers.llm_server.access import admin_only, api_key, json_body, reader
 from helpers.llm_server.chat import Answer, Ask, answers_for, completion, header, read_chat, totals, usage
 from helpers.llm_server.config import CHANGEABLE, SimConfig
 from helpers.llm_server.errors import ApiError, bad_request
@@ -42,7 +42,7 @@ class Simulator:
     """The server's state: configuration, slots, rate limits, journal, and the Batch API's files and batches."""
 
     def __init__(self, config: SimConfig) -> None:
-        self.journal = Journal()
+        self.journal = Journal(config.journal_limit)  # for the server's life, like the roster
         self.files = files.FileStore()
         self.batches = batches.Batches(self.files)
         self.sequence: dict[str, count] = {}
@@ -315,16 +315,25 @@ async def responses(request: web.Request) -> web.Response:
 # --- the simulator's own controls ---------------------------------------------------------------
 
 async def sim_stats(request: web.Request) -> web.Response:
-    return web.json_response(request.app["simulator"].journal.stats())
+    simulator: Simulator = request.app["simulator"]
+    asking = reader(request, simulator)
+    stats = simulator.journal.stats(asking.key)
+    stats["per_key"] = {asking.shown(key): counts for key, counts in stats["per_key"].items()}
+    return web.json_response(stats)
 
 
 async def sim_requests(request: web.Request) -> web.Response:
+    simulator: Simulator = request.app["simulator"]
+    asking = reader(request, simulator)
     since = request.query.get("since")
     try:
         moment = float(since) if since is not None else None
     except ValueError:
         raise bad_request(f"since must be a Unix time in seconds, got {since!r}.", "since") from None
-    return web.json_response(request.app["simulator"].journal.since(moment))
+    entries = simulator.journal.since(moment, asking.key)
+    for entry in entries:
+        entry["key"] = asking.shown(entry["key"])
+    return web.json_response(entries)
 
 
 async def sim_config(request: web.Request) -> web.Response:
@@ -335,7 +344,8 @@ async def sim_config(request: web.Request) -> web.Response:
         if unknown := set(changes) - set(CHANGEABLE):
             raise bad_request(f"cannot configure {sorted(unknown)}; allowed: {sorted(CHANGEABLE)}")
         simulator.apply(SimConfig(**{**asdict(simulator.config), **changes}))
-    return web.json_response(simulator.config.public())
+        return web.json_response(simulator.config.public())
+    return web.json_response(simulator.config.public(own_key=reader(request, simulator).key))
 
 
 async def sim_reset(request: web.Request) -> web.Response:

@@ -2,10 +2,12 @@
 
 Room mode for workshops: `--host 0.0.0.0 --keys roster.txt --rpm 60 --shared-tpm 200000` serves a
 whole room, accepts only the roster's keys (one per line), limits each key on its own and the
-room as a whole. Beyond loopback the server refuses to start without a roster, and `/sim/config`
-needs the admin token, which is read from `--admin-token` or LLM_SIM_ADMIN_TOKEN and never
-printed in full. `--key-fault sk-room-bob:error_rate=1` makes one key fail, e.g. to show a room
-what a broken client looks like. `--batch-seconds` sets how long a Batch API batch takes
+room as a whole. Beyond loopback the server refuses to start without a roster. With a roster, or
+asked from another machine, `/sim/config` and `/sim/reset` need the admin token, which is read from
+`--admin-token` or LLM_SIM_ADMIN_TOKEN and never printed in full; `/sim/requests` and `/sim/stats`
+show the admin the whole room (keys as fingerprints) and a learner's key its own (access.py).
+`--journal-limit` bounds the journal's memory (journal.py). `--key-fault sk-room-bob:error_rate=1`
+makes one key fail, e.g. to show a room what a broken client looks like. `--batch-seconds` sets how long a Batch API batch takes
 (batches.py), `--overload-rate` how often the server answers 503 overloaded (faults.py), and
 `--burst-seconds` how much of its allowance a rate-limit bucket lets through at once (limits.py).
 """
@@ -89,7 +91,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     room = parser.add_argument_group("room mode")
     room.add_argument("--keys", type=Path, help="roster file: the API keys accepted, one per line")
     room.add_argument("--admin-token", default=os.environ.get("LLM_SIM_ADMIN_TOKEN"),
-                      help="the token /sim/config and /sim/reset ask for (default: LLM_SIM_ADMIN_TOKEN)")
+                      help="the token changing the server asks for, and reading the whole room's journal and "
+                           "counts beyond a private simulator (default: LLM_SIM_ADMIN_TOKEN)")
+    room.add_argument("--journal-limit", type=int, default=DEFAULTS.journal_limit,
+                      help="how many of the latest requests /sim/requests keeps, so a day of a room does not "
+                           "fill the memory; /sim/stats counts them all (default: %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -105,7 +111,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
     for key, name, value in args.key_fault:
         key_faults.setdefault(key, {})[name] = value
     settings = {name: getattr(args, name) for name in CHANGEABLE if name != "key_faults"}
-    config = SimConfig(**settings, key_faults=key_faults, keys=keys, admin_token=args.admin_token)
+    config = SimConfig(**settings, key_faults=key_faults, keys=keys, admin_token=args.admin_token,
+                       journal_limit=args.journal_limit)
     try:
         config.check()
     except ApiError as error:

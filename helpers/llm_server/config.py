@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from helpers.llm_server.errors import bad_request
 from helpers.llm_server.faults import Faults
+from helpers.llm_server.fingerprints import fingerprint
 from helpers.llm_server.latency import PRESETS
 
 LIMITS = ("rpm", "tpm", "shared_rpm", "shared_tpm")
@@ -50,6 +51,9 @@ class SimConfig:
     # ... and per key, overriding them: {"sk-broken": {"error_rate": 1.0}}
     key_faults: dict[str, dict] = field(default_factory=dict)
     keys: list[str] | None = field(default=None, repr=False)  # the roster in room mode; None: any key
+    # How many of the latest requests the journal keeps (/sim/requests); the counts (/sim/stats) keep
+    # all. Lesson 06 and the bench read at most about 100,000; a room's day can be several times that.
+    journal_limit: int = 200_000
     admin_token: str | None = field(default=None, repr=False)
 
     def check(self) -> None:
@@ -73,18 +77,25 @@ class SimConfig:
         if not isinstance(self.key_faults, dict):
             raise bad_request("key_faults must map an API key to its fault settings", "key_faults")
         for key in self.key_faults:
-            self.faults_for(key).check(where=f"key_faults[{key[:8]}…]")
+            self.faults_for(key).check(where=f"key_faults[{fingerprint(key)}]")
+        if not (isinstance(self.journal_limit, int) and self.journal_limit >= 1):
+            raise bad_request("journal_limit must be a positive integer", "journal_limit")
 
     def faults_for(self, key: str) -> Faults:
         """The server's faults, with this key's own settings on top."""
-        return Faults.of(self).overridden(self.key_faults.get(key, {}), where=f"key_faults[{key[:8]}…]")
+        return Faults.of(self).overridden(self.key_faults.get(key, {}), where=f"key_faults[{fingerprint(key)}]")
 
-    def public(self) -> dict:
-        """The settings as JSON, without secrets: the admin token and the roster's keys stay here."""
+    def public(self, own_key: str | None = None) -> dict:
+        """The settings as JSON, without secrets: the admin token and the roster's keys stay here, and
+        key_faults names keys by their fingerprints. With `own_key`, a learner's view: of key_faults,
+        only that key's own, under the key itself."""
         shown = asdict(self)
         shown.pop("admin_token")
         shown["keys"] = None if self.keys is None else len(self.keys)
-        shown["key_faults"] = {key[:8] + "…": changes for key, changes in self.key_faults.items()}
+        if own_key is None:
+            shown["key_faults"] = {fingerprint(key): changes for key, changes in self.key_faults.items()}
+        else:
+            shown["key_faults"] = {key: changes for key, changes in self.key_faults.items() if key == own_key}
         return shown
 
 

@@ -1,4 +1,4 @@
-"""A record of every request, the counters behind /sim/stats, and the ids requests are known by.
+"""A record of the latest requests, the counters behind /sim/stats, and the ids requests are known by.
 
 Time stamps are Unix epoch seconds (`time.time()`), so a notebook in another process can place
 them on its own timeline. A Batch API request (batches.py) is an entry too, with its `batch_id`
@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 
 # Request ids need only differ, not be secret: one generator seeded once by the OS is several
 # times cheaper than uuid4, which asks the OS for fresh randomness on every request. A forked
@@ -50,43 +51,86 @@ class Entry:
     tool_messages: int = 0  # role "tool" messages the request carried since its latest user message
 
 
-class Journal:
-    """Entries in arrival order, plus live counts of what is queued and in flight."""
+COUNTS = ("in_flight", "queued", "completed", "rate_limited", "errors", "faults", "batch_completed", "batch_failed")
 
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
+
+def tally(counts: Counter[str], entry: Entry) -> None:
+    """Count one entry's outcome so far: the names of COUNTS but the live two."""
+    if entry.batch_id is not None:
+        counts["batch_completed" if entry.status == 200 else "batch_failed"] += 1
+    elif entry.status == 200:
+        counts["completed"] += 1
+    elif entry.status == 429 and entry.limited_by:
+        counts["rate_limited"] += 1
+    elif entry.status is not None:
+        counts["errors"] += 1
+    if entry.fault:
+        counts["faults"] += 1
+
+
+class Journal:
+    """The newest `limit` entries in arrival order, counts of every entry ever added, and live counts
+    of what is queued and in flight.
+
+    A day of a room is hundreds of thousands of requests: the window keeps memory bounded, and the
+    counts stay exact. An entry leaving the window is counted into `settled` if it has its status;
+    one still open (queued, generating, hanging) waits in `leaving` until it has one, since its
+    outcome is not known yet. One still open after `limit` more entries left is counted as it
+    stands, so `leaving` too stays under `limit`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.entries: deque[Entry] = deque()
+        self.leaving: deque[Entry] = deque()
+        self.settled: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.queued: Counter[str] = Counter()
         self.in_flight: Counter[str] = Counter()
 
     def add(self, entry: Entry) -> Entry:
         self.entries.append(entry)
+        if len(self.entries) > self.limit:
+            oldest = self.entries.popleft()
+            if oldest.status is None:
+                self.leaving.append(oldest)
+            else:
+                tally(self.settled[oldest.key], oldest)
+            if len(self.leaving) > self.limit:
+                self.settle(keep=self.limit // 2)
         return entry
 
-    def since(self, moment: float | None) -> list[dict]:
-        return [asdict(e) for e in self.entries if moment is None or e.arrival > moment]
+    def settle(self, keep: int) -> None:
+        """Count the entries of `leaving` that now have their status, then the oldest beyond `keep`."""
+        still_open = deque(entry for entry in self.leaving if entry.status is None)
+        for entry in self.leaving:
+            if entry.status is not None:
+                tally(self.settled[entry.key], entry)
+        while len(still_open) > keep:
+            entry = still_open.popleft()
+            tally(self.settled[entry.key], entry)
+        self.leaving = still_open
 
-    def stats(self) -> dict:
-        per_key: dict[str, Counter] = defaultdict(Counter)
-        for entry in self.entries:
-            counts = per_key[entry.key]
-            if entry.batch_id is not None:
-                counts["batch_completed" if entry.status == 200 else "batch_failed"] += 1
-            elif entry.status == 200:
-                counts["completed"] += 1
-            elif entry.status == 429 and entry.limited_by:
-                counts["rate_limited"] += 1
-            elif entry.status is not None:
-                counts["errors"] += 1
-            if entry.fault:
-                counts["faults"] += 1
-        for key in set(self.queued) | set(self.in_flight):
-            per_key[key]["queued"] = self.queued[key]
-            per_key[key]["in_flight"] = self.in_flight[key]
-        names = ("in_flight", "queued", "completed", "rate_limited", "errors", "faults", "batch_completed",
-                 "batch_failed")
-        tables = {key: {name: counts[name] for name in names} for key, counts in per_key.items()}
-        totals = {name: sum(table[name] for table in tables.values()) for name in names}
+    def since(self, moment: float | None, key: str | None = None) -> list[dict]:
+        """The window's entries that arrived after `moment`, only `key`'s if given."""
+        return [asdict(e) for e in self.entries if (moment is None or e.arrival > moment) and key in (None, e.key)]
+
+    def stats(self, key: str | None = None) -> dict:
+        """Counts of every entry since the start or the last reset, in total and per key; only `key`'s if given."""
+        self.settle(keep=self.limit)
+        per_key: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for owner, counts in self.settled.items():
+            per_key[owner].update(counts)
+        for entry in chain(self.entries, self.leaving):
+            tally(per_key[entry.key], entry)
+        for owner in set(self.queued) | set(self.in_flight):
+            per_key[owner]["queued"] = self.queued[owner]
+            per_key[owner]["in_flight"] = self.in_flight[owner]
+        tables = {owner: {name: counts[name] for name in COUNTS} for owner, counts in per_key.items()
+                  if key in (None, owner)}
+        totals = {name: sum(table[name] for table in tables.values()) for name in COUNTS}
         return {**totals, "per_key": tables}
 
     def clear(self) -> None:
         self.entries.clear()
+        self.leaving.clear()
+        self.settled.clear()

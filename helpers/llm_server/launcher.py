@@ -68,7 +68,9 @@ class ServerHandle:
     def _call(self, path: str, payload: dict | None = None) -> Any:
         url = self.base_url.removesuffix("/v1") + path
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+        # The key goes along, as the clients' does: a room server shows a learner's key its own journal
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
+        request = urllib.request.Request(url, data=data, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.load(response)
