@@ -84,7 +84,8 @@ class ServerHandle:
 
     def requests(self, since: float | None = None) -> list[dict]:
         """Journal entries (arrival, queue_wait, start, first_token, end: Unix times; tokens, tool_calls,
-        tool_messages, ...: journal.Entry) after `since`."""
+        tool_messages, ...: journal.Entry) after `since`: the latest `journal_limit` of them, and on a room
+        server only those of this handle's `api_key`."""
         return self._call("/sim/requests" + ("" if since is None else f"?since={since!r}"))
 
     def settings(self) -> dict:
