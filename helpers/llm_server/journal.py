@@ -75,8 +75,8 @@ class Journal:
     A day of a room is hundreds of thousands of requests: the window keeps memory bounded, and the
     counts stay exact. An entry leaving the window is counted into `settled` if it has its status;
     one still open (queued, generating, hanging) waits in `leaving` until it has one, since its
-    outcome is not known yet. One still open after `limit` more entries left is counted as it
-    stands, so `leaving` too stays under `limit`.
+    outcome is not known yet. Should more than `limit` wait there (hangs no client gave up on), the
+    older half is counted as it stands: the journal never holds more than twice `limit` entries.
     """
 
     def __init__(self, limit: int) -> None:
