@@ -35,7 +35,8 @@ class Slots:
         self._waiters: OrderedDict[str, deque[Waiter]] = OrderedDict()
 
     async def acquire(self, key: str = "") -> None:
-        """Take a slot, waiting behind the key's earlier requests, and for its turn, if none is free."""
+        """Take a slot for a request of `key` (the server passes the API key), waiting behind that key's
+        earlier requests, and for its turn, if none is free."""
         if self.busy < self.limit and not self._waiters:
             self.busy += 1
             return
