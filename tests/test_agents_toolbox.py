@@ -109,3 +109,13 @@ def test_run_all_one_after_another_when_not_concurrent():
     messages = run(meeting_tools(log).run_all(calls, concurrent=False))
     assert [message["content"] for message in messages] == ["ran alone", "second done"]
     assert log == ["first started", "first ended", "second started"]
+
+
+def test_calls_of_one_tool_run_concurrently_in_tasks_of_their_own_names():
+    """A timeline draws a row per task name: two searches in one turn must not share a row."""
+    async def whoami(query: str) -> str:
+        return asyncio.current_task().get_name()
+
+    box = Toolbox([Tool("whoami", "Name the task running the call.", QUERY, whoami)])
+    messages = run(box.run_all([call("whoami", '{"query": "a"}', 1), call("whoami", '{"query": "b"}', 2)]))
+    assert [message["content"] for message in messages] == ["whoami 1", "whoami 2"]

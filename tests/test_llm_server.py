@@ -42,6 +42,13 @@ def test_a_chat_completion_answers_on_topic_with_usage(fresh) -> None:
     assert reply.usage.prompt_tokens == count_tokens(PROMPT[0]["content"])
 
 
+def test_usage_has_the_token_details_code_at_work_reads(fresh) -> None:
+    """Cost code reads `usage.prompt_tokens_details.cached_tokens`; OpenAI sends the details, so must we."""
+    reply = fresh.client().chat.completions.create(model=fresh.model, messages=PROMPT)
+    assert reply.usage.prompt_tokens_details.cached_tokens == 0  # the simulator caches no prompt
+    assert reply.usage.completion_tokens_details.reasoning_tokens == 0  # nor reasons before it answers
+
+
 def test_streamed_chunks_reassemble_to_the_non_streamed_text_and_usage_only_when_asked(fresh) -> None:
     client = fresh.client()
     whole = client.chat.completions.create(model=fresh.model, messages=PROMPT, seed=7).choices[0].message.content

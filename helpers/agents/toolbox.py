@@ -70,7 +70,9 @@ class Toolbox:
         """Run the calls of one turn, all at once or one after another; their `tool` messages, in the calls' order."""
         if concurrent:
             async with asyncio.TaskGroup() as group:  # one failing cancels the others
-                tasks = [group.create_task(self.run(call), name=call.function.name) for call in calls]
+                # Each task named after its tool and its place, so a timeline gives each call a row of its own
+                tasks = [group.create_task(self.run(call), name=f"{call.function.name} {number}")
+                         for number, call in enumerate(calls, start=1)]
             results = [task.result() for task in tasks]
         else:
             results = [await self.run(call) for call in calls]

@@ -39,9 +39,8 @@ import openai
 from helpers.agents.lesson_tools import lesson_toolbox
 from helpers.agents.tool_loop import run_agent
 from helpers.agents.toolbox import Tool, Toolbox
-from helpers.claims.checks import unfair
-from helpers.claims.pauses import interference
 from helpers.drawing.formatting import format_seconds
+from helpers.exercises.near_bound import expect_near_bound
 from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.report import CheckReport
 from helpers.measuring.spans import max_overlap
@@ -207,14 +206,7 @@ def near_the_bound(report: CheckReport, agent: list[dict], turns: list[tuple[lis
     asking = sum(entry["end"] - entry["arrival"] for entry in agent)
     tools = sum(max((run.end - run.start for run in runs), default=0.0) for _, runs in turns)
     bound = asking + tools
-    limit = MARGIN * bound + SLACK
     numbers = (f"wall time {format_seconds(wall)}; the bound is {format_seconds(bound)} ({format_seconds(asking)} "
                f"of model calls one after another, {format_seconds(tools)} of each turn's slowest tool)")
-    if wall <= limit:
-        report.expect(True, f"{numbers}: within {MARGIN:g}× of it")
-    elif why := unfair(interference()):
-        report.expect(True, f"{numbers}: slower than {MARGIN:g}× of it, but not a fair test here: {why}. Run the cell "
-                            "again when the machine is quieter")
-    else:
-        report.expect(False, f"{numbers}: more than {MARGIN:g}× the bound. Do a turn's tools all run at once, "
-                             "check_facts included?")
+    expect_near_bound(report, wall, bound, numbers, "Do a turn's tools all run at once, check_facts included?",
+                      margin=MARGIN, slack=SLACK)

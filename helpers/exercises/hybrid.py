@@ -29,10 +29,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from helpers.claims.checks import unfair
 from helpers.claims.machine import usable_cpus
-from helpers.claims.pauses import interference
 from helpers.drawing.formatting import format_seconds
+from helpers.exercises.near_bound import expect_near_bound
 from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.process_pool import Scorer, close_pool, describe_pool
 from helpers.exercises.report import CheckReport
@@ -189,23 +188,11 @@ def _complete(report: CheckReport, results: Any, journal: list[dict]) -> bool:
 
 def _near_the_bound(report: CheckReport, results: list[Analysis], arrivals: list[float], wall: float,
                     cpus: int) -> None:
-    """Compare the wall time with the best any schedule could do on every CPU this process may use.
-
-    A machine that is being paused (by the host of a virtual machine) or kept busy by other
-    programs makes wall times say little: then a slow run is reported, not counted against the
-    pipeline.
-    """
+    """Compare the wall time with the best any schedule could do on every CPU this process may use."""
     works = [result.cpu_seconds for result in results]
     bound = lower_bound(arrivals, works, cpus)
-    limit = MARGIN * bound + SLACK
     numbers = (f"wall time {format_seconds(wall)}; the best any schedule could do here is {format_seconds(bound)} "
                f"(answers arrived from {format_seconds(min(arrivals))} to {format_seconds(max(arrivals))}, then "
                f"{format_seconds(sum(works))} of analysis on {cpus} CPU(s))")
-    if wall <= limit:
-        report.expect(True, f"{numbers}: within {MARGIN:g}× of it")
-    elif why := unfair(interference()):
-        report.expect(True, f"{numbers}: slower than {MARGIN:g}× of it, but not a fair test here: {why}. Run the "
-                            "cell again when the machine is quieter")
-    else:
-        report.expect(False, f"{numbers}: more than {MARGIN:g}× the bound. Are there as many workers as CPUs "
-                             f"({cpus})? Does anything wait for all the answers, or run analyses one at a time?")
+    expect_near_bound(report, wall, bound, numbers, f"Are there as many workers as CPUs ({cpus})? Does anything "
+                      "wait for all the answers, or run analyses one at a time?", margin=MARGIN, slack=SLACK)

@@ -16,11 +16,11 @@ answered, online or in a batch), tools and tool_checks (tool calling: the simula
 read from the prompt, and the 400s of a malformed tool conversation), limits and headers (rate
 limits, and how a response reports them), faults (failures on purpose), journal (what happened),
 validation, access and errors (bad input, keys, OpenAI-shaped errors), config (what can change
-while it runs), slots (how many generate at once, a limit that can change while requests wait),
-files and batches (the Batch API: a file of requests in, a file of answers out, later), prices
-(what the calls would cost, online and in a batch), app (the HTTP server), launcher (start it
-from a notebook), cli (start it from a shell), endpoint (opt-in: a real OpenAI-compatible
-endpoint instead, with a request budget).
+while it runs), slots (how many generate at once, the keys served in turn, a limit that can change
+while requests wait), files and batches (the Batch API: a file of requests in, a file of answers
+out, later), prices (what the calls would cost, online and in a batch), app (the HTTP server),
+launcher (start it from a notebook), cli (start it from a shell), endpoint (opt-in: a real
+OpenAI-compatible endpoint instead, with a request budget).
 """
 
 from helpers.llm_server.launcher import ServerHandle, start_server

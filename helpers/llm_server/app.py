@@ -170,7 +170,7 @@ async def generation_slot(simulator: Simulator, entry: Entry) -> AsyncIterator[N
     journal = simulator.journal
     journal.queued[entry.key] += 1
     try:
-        await simulator.slots.acquire()
+        await simulator.slots.acquire(entry.key)  # each key queues on its own, the keys served in turn
     finally:
         journal.queued[entry.key] -= 1
     journal.in_flight[entry.key] += 1

@@ -120,8 +120,15 @@ def totals(answers: list[Answer]) -> Totals:
 
 
 def usage(prompt_tokens: int, completion_tokens: int) -> dict:
+    """OpenAI's usage object, its details included: code that prices calls reads `cached_tokens`.
+
+    The simulator caches no prompt and has no reasoning tokens, so those counts are always 0.
+    """
     return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
 
 
 def header(completion_id: str, created: float, model: str) -> dict:

@@ -29,7 +29,7 @@ class SimConfig:
     preset: str = "sim-flash"
     seed: int = 0
     time_scale: float = 1.0
-    capacity: int = 256  # generation slots; further requests queue in arrival order
+    capacity: int = 256  # generation slots; further requests queue, one queue per key, the keys served in turn
     # How long a Batch API batch takes from creation to completed, in simulated seconds (time_scale
     # shrinks it like every delay), however many requests it holds: OpenAI promises 24 hours.
     batch_seconds: float = 30.0
