@@ -12,6 +12,7 @@ from typing import Any
 
 from helpers.exercises.journal_checks import answers_in_order, in_flight_within
 from helpers.exercises.own_key import OwnKeyExercise
+from helpers.exercises.progress import report_progress
 from helpers.exercises.report import CheckReport
 
 LIMIT = 5
@@ -25,7 +26,7 @@ class BoundedGatherExercise(OwnKeyExercise):
     limit = LIMIT
 
     def check(self, results: list[Any]) -> CheckReport:
-        return check(results, self.journal(), self.seed)
+        return report_progress(self.server, check(results, self.journal(), self.seed))
 
 
 def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpers.exercises.journal_checks import answers_in_order
 from helpers.exercises.own_key import OwnKeyExercise
+from helpers.exercises.progress import report_progress
 from helpers.exercises.report import CheckReport
 from helpers.measuring.spans import max_overlap
 from helpers.workloads.rate_limits import Limits, set_limits
@@ -48,7 +49,7 @@ class PacedGatherExercise(OwnKeyExercise):
         return reply.choices[0].message.content
 
     def check(self, results: list[Any]) -> CheckReport:
-        return check(results, self.journal(), self.seed)
+        return report_progress(self.server, check(results, self.journal(), self.seed))
 
 
 def most_starts_in_a_second(arrivals: list[float]) -> int:

@@ -21,6 +21,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from helpers.exercises.journal_checks import answers_in_order, in_flight_within
+from helpers.exercises.progress import report_progress
 from helpers.exercises.report import CheckReport
 from helpers.llm_server.faults import Faults
 from helpers.llm_server.latency import request_rng
@@ -77,7 +78,7 @@ class ThreadPoolExercise:
 
     def check(self, results: list[Any]) -> CheckReport:
         journal = [entry for entry in self.server.requests() if entry["key"] == self.key]
-        return check(results, journal, self.seed)
+        return report_progress(self.server, check(results, journal, self.seed))
 
 
 def check(results: list[Any], journal: list[dict], seed: int) -> CheckReport:

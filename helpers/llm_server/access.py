@@ -62,9 +62,11 @@ def private(request: web.Request) -> bool:
     return request.app["simulator"].config.keys is None and request.remote in LOOPBACK
 
 
-def holds_admin_token(request: web.Request) -> bool:
+def holds_admin_token(request: web.Request, in_url: bool = False) -> bool:
+    """True with the right token, False without one; a wrong one is refused. `in_url`: `?token=`
+    counts too, for the page an instructor opens in a browser (room_view.py)."""
     token = request.app["simulator"].config.admin_token
-    given = request.headers.get("x-admin-token")
+    given = request.headers.get("x-admin-token", request.query.get("token") if in_url else None)
     if given is None:
         return False
     if token is None or not hmac.compare_digest(given.encode(), token.encode()):
@@ -82,10 +84,10 @@ def reader(request: web.Request, simulator: Simulator) -> Reader:
     return Reader(key=api_key(request, simulator), fingerprinted=False)
 
 
-def admin_only(request: web.Request) -> None:
+def admin_only(request: web.Request, what: str = "Changing the simulator", in_url: bool = False) -> None:
     """Changing the server is for its owner: a private simulator's anyone local, elsewhere the admin token."""
     if private(request) and request.app["simulator"].config.admin_token is None:
         return
-    if not holds_admin_token(request):
-        raise ApiError(403, "Changing the simulator needs the admin token (x-admin-token header).",
-                       type_="permission_error")
+    if not holds_admin_token(request, in_url):
+        where = "?token= in the URL or the x-admin-token header" if in_url else "x-admin-token header"
+        raise ApiError(403, f"{what} needs the admin token ({where}).", type_="permission_error")

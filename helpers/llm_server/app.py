@@ -22,7 +22,7 @@ from itertools import count
 
 from aiohttp import web
 
-from helpers.llm_server import batches, chat, errors, files, text, validation
+from helpers.llm_server import batches, chat, errors, files, room_view, text, validation
 from helpers.llm_server.access import admin_only, api_key, json_body, reader
 from helpers.llm_server.chat import Answer, Ask, answers_for, completion, header, read_chat, totals, usage
 from helpers.llm_server.config import CHANGEABLE, SimConfig
@@ -46,6 +46,7 @@ class Simulator:
         self.files = files.FileStore()
         self.batches = batches.Batches(self.files)
         self.sequence: dict[str, count] = {}
+        self.passed: dict[str, set[str]] = {}  # key -> titles of the exercises it passed (room_view.py)
         self.slots = Slots(config.capacity)  # one for the server's life: `apply` changes its limit
         self.apply(config)
 
@@ -394,4 +395,7 @@ def create_app(config: SimConfig) -> web.Application:
     app.router.add_get("/sim/requests", sim_requests)
     app.router.add_route("*", "/sim/config", sim_config)
     app.router.add_post("/sim/reset", sim_reset)
+    app.router.add_get("/sim/room", room_view.room_page)
+    app.router.add_get("/sim/room.json", room_view.room_json)
+    app.router.add_post("/sim/exercises", room_view.exercise_passed)
     return app

@@ -1,11 +1,13 @@
 """`python -m helpers.llm_server` (or `llm-sim-server`): run the simulated server from a shell.
 
-Room mode for workshops: `--host 0.0.0.0 --keys roster.txt --rpm 60 --shared-tpm 200000` serves a
-whole room, accepts only the roster's keys (one per line), limits each key on its own and the
+Room mode for workshops: `llm-sim-server roster 60 > roster.csv` writes a roster of fresh keys, and
+`--host 0.0.0.0 --keys roster.csv --rpm 60 --shared-tpm 200000` serves a whole room, accepts
+only the roster's keys (`key` or `key,name` a line, roster.py), limits each key on its own and the
 room as a whole. Beyond loopback the server refuses to start without a roster. With a roster, or
 asked from another machine, `/sim/config` and `/sim/reset` need the admin token, which is read from
 `--admin-token` or LLM_SIM_ADMIN_TOKEN and never printed in full; `/sim/requests` and `/sim/stats`
 show the admin the whole room (keys as fingerprints) and a learner's key its own (access.py).
+The instructor's dashboard is at /sim/room?token=ADMIN-TOKEN (room_view.py).
 `--journal-limit` bounds the journal's memory (journal.py). `--key-fault sk-room-bob:error_rate=1`
 makes one key fail, e.g. to show a room what a broken client looks like. `--batch-seconds` sets how long a Batch API batch takes
 (batches.py), `--overload-rate` how often the server answers 503 overloaded (faults.py), and
@@ -26,6 +28,7 @@ from pathlib import Path
 from helpers.llm_server.config import CHANGEABLE, DEFAULTS, SimConfig
 from helpers.llm_server.errors import ApiError
 from helpers.llm_server.latency import PRESETS
+from helpers.llm_server.roster import Roster, RosterError, new_roster, read_roster
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -43,7 +46,9 @@ def key_fault(text: str) -> tuple[str, str, object]:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="llm-sim-server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="llm-sim-server", description=__doc__.splitlines()[0],
+                                     epilog="llm-sim-server roster N > roster.csv writes a room's roster: "
+                                            "see llm-sim-server roster --help")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--watch-parent", action="store_true",
@@ -89,7 +94,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     faults.add_argument("--key-fault", type=key_fault, action="append", default=[], metavar="KEY:SETTING=VALUE",
                         help="a fault setting for one key only; repeat for more")
     room = parser.add_argument_group("room mode")
-    room.add_argument("--keys", type=Path, help="roster file: the API keys accepted, one per line")
+    room.add_argument("--keys", type=Path,
+                      help="roster file: the API keys accepted, `key` or `key,name` a line (names show on the "
+                           "instructor's dashboard only); `llm-sim-server roster 60 > roster.csv` writes one")
     room.add_argument("--admin-token", default=os.environ.get("LLM_SIM_ADMIN_TOKEN"),
                       help="the token changing the server asks for, and reading the whole room's journal and "
                            "counts beyond a private simulator (default: LLM_SIM_ADMIN_TOKEN)")
@@ -99,10 +106,30 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_roster_command(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="llm-sim-server roster",
+                                     description="Write a room's roster to standard output: one `key,name` line "
+                                                 "per learner, names learner-01, learner-02, ..., each key fresh "
+                                                 "and random. Then: llm-sim-server --host 0.0.0.0 --keys roster.csv")
+    parser.add_argument("learners", type=int, help="how many learners, e.g. 60")
+    args = parser.parse_args(argv)
+    if args.learners < 1:
+        parser.error("learners must be at least 1")
+    return args
+
+
+def roster_from(path: Path | None) -> Roster:
+    if path is None:
+        return Roster(keys=[], names={})
+    try:
+        return read_roster(path)
+    except (OSError, RosterError) as error:
+        raise SystemExit(f"llm-sim-server: {error}") from None
+
+
 def config_from(args: argparse.Namespace) -> SimConfig:
-    keys = None
-    if args.keys:
-        keys = [line.strip() for line in args.keys.read_text().splitlines() if line.strip()]
+    roster = roster_from(args.keys)
+    keys = roster.keys if args.keys else None
     if args.host not in LOOPBACK and not keys:
         raise SystemExit("Refusing to listen beyond loopback without a roster: pass --keys roster.txt.")
     if args.host not in LOOPBACK and not args.admin_token:
@@ -111,8 +138,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
     for key, name, value in args.key_fault:
         key_faults.setdefault(key, {})[name] = value
     settings = {name: getattr(args, name) for name in CHANGEABLE if name != "key_faults"}
-    config = SimConfig(**settings, key_faults=key_faults, keys=keys, admin_token=args.admin_token,
-                       journal_limit=args.journal_limit)
+    config = SimConfig(**settings, key_faults=key_faults, keys=keys, names=roster.names,
+                       admin_token=args.admin_token, journal_limit=args.journal_limit)
     try:
         config.check()
     except ApiError as error:
@@ -165,6 +192,10 @@ async def serve(args: argparse.Namespace, config: SimConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["roster"]:
+        print(new_roster(parse_roster_command(argv[1:]).learners), end="")
+        return
     args = parse(argv)
     config = config_from(args)
     if args.watch_parent:

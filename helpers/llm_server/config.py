@@ -51,6 +51,7 @@ class SimConfig:
     # ... and per key, overriding them: {"sk-broken": {"error_rate": 1.0}}
     key_faults: dict[str, dict] = field(default_factory=dict)
     keys: list[str] | None = field(default=None, repr=False)  # the roster in room mode; None: any key
+    names: dict[str, str] = field(default_factory=dict, repr=False)  # key -> learner, for the dashboard only
     # How many of the latest requests the journal keeps (/sim/requests); the counts (/sim/stats) keep
     # all. Lesson 06 and the bench read at most about 100,000; a room's day can be several times that.
     journal_limit: int = 200_000
@@ -86,11 +87,12 @@ class SimConfig:
         return Faults.of(self).overridden(self.key_faults.get(key, {}), where=f"key_faults[{fingerprint(key)}]")
 
     def public(self, own_key: str | None = None) -> dict:
-        """The settings as JSON, without secrets: the admin token and the roster's keys stay here, and
+        """The settings as JSON, without secrets: the admin token and the roster's keys and names stay here, and
         key_faults names keys by their fingerprints. With `own_key`, a learner's view: of key_faults,
         only that key's own, under the key itself."""
         shown = asdict(self)
         shown.pop("admin_token")
+        shown.pop("names")
         shown["keys"] = None if self.keys is None else len(self.keys)
         if own_key is None:
             shown["key_faults"] = {fingerprint(key): changes for key, changes in self.key_faults.items()}

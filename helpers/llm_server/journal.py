@@ -86,9 +86,13 @@ class Journal:
         self.settled: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.queued: Counter[str] = Counter()
         self.in_flight: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()  # every entry ever added, per key: the dashboard's calls
+        self.last_seen: dict[str, float] = {}  # per key, the latest arrival
 
     def add(self, entry: Entry) -> Entry:
         self.entries.append(entry)
+        self.calls[entry.key] += 1
+        self.last_seen[entry.key] = entry.arrival
         if len(self.entries) > self.limit:
             oldest = self.entries.popleft()
             if oldest.status is None:
@@ -134,3 +138,5 @@ class Journal:
         self.entries.clear()
         self.leaving.clear()
         self.settled.clear()
+        self.calls.clear()
+        self.last_seen.clear()
