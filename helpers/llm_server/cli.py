@@ -131,7 +131,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
     roster = roster_from(args.keys)
     keys = roster.keys if args.keys else None
     if args.host not in LOOPBACK and not keys:
-        raise SystemExit("Refusing to listen beyond loopback without a roster: pass --keys roster.txt.")
+        raise SystemExit("Refusing to listen beyond loopback without a roster: pass --keys roster.csv "
+                         "(llm-sim-server roster 60 > roster.csv writes one).")
     if args.host not in LOOPBACK and not args.admin_token:
         raise SystemExit("Beyond loopback, set an admin token (--admin-token or LLM_SIM_ADMIN_TOKEN).")
     key_faults: dict[str, dict] = {}
