@@ -42,6 +42,7 @@ from helpers.agents.toolbox import Tool, Toolbox
 from helpers.drawing.formatting import format_seconds
 from helpers.exercises.near_bound import expect_near_bound
 from helpers.exercises.own_key import OwnKeyExercise
+from helpers.exercises.progress import report_progress
 from helpers.exercises.report import CheckReport
 from helpers.measuring.spans import max_overlap
 from helpers.mode import by_mode
@@ -140,7 +141,7 @@ class AgentLoopExercise(OwnKeyExercise):
                           else f"the answer is not the model's final text ({result[:60]!r}…, expected "
                                f"{expected.answer[:60]!r}…): did you send each tool's result as it came, one tool "
                                "message per call, in the calls' order?")
-        return report
+        return report_progress(self.server, report)
 
 
 def refused(error: openai.BadRequestError) -> str:

@@ -34,6 +34,7 @@ from helpers.drawing.formatting import format_seconds
 from helpers.exercises.near_bound import expect_near_bound
 from helpers.exercises.own_key import OwnKeyExercise
 from helpers.exercises.process_pool import Scorer, close_pool, describe_pool
+from helpers.exercises.progress import report_progress
 from helpers.exercises.report import CheckReport
 from helpers.llm_server.text import answer
 from helpers.measuring.spans import max_overlap
@@ -111,7 +112,7 @@ class HybridExercise(OwnKeyExercise):
         journal = self.journal(since)
         arrivals = [self.arrived.get(prompt, since) - since for prompt in PROMPTS]
         judge(report, results, journal, self.seed, wall, arrivals, cpus, self.analyse.effort)
-        return report
+        return report_progress(self.server, report)
 
     @staticmethod
     def _usable(report: CheckReport, pool: Any) -> bool:
