@@ -139,6 +139,13 @@ def test_a_passing_check_reports_with_the_learners_key_and_a_failing_one_does_no
     assert len(rows_by_learner(room)) == 3
 
 
+@pytest.mark.parametrize("body", [{}, {"exercise": ""}, {"exercise": 3}, {"exercise": "x" * 201}])
+def test_a_pass_without_a_sensible_title_is_refused(room, body):
+    with from_elsewhere(Authorization=f"Bearer {ADA}") as learner:
+        response = learner.post(base(room) + "/sim/exercises", json=body)
+    assert response.status_code == 400 and response.json()["error"]["param"] == "exercise", response.text
+
+
 def test_an_exercise_check_reports_its_pass_to_a_private_simulator_which_shows_its_owner_the_room():
     with start_server("sim-fast", time_scale=0.1) as server:
         exercise = BoundedGatherExercise(server)
@@ -158,7 +165,7 @@ def test_the_page_shows_the_room_live_in_chromium_and_refuses_without_the_token(
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1100, "height": 420})
+            page = browser.new_page(viewport={"width": 1200, "height": 360})
             refused = page.goto(base(room) + "/sim/room")
             assert refused.status == 403 and "admin token" in page.content() and "Ada" not in page.content()
 

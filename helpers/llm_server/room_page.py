@@ -14,7 +14,8 @@ PAGE = """<!doctype html>
   body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
   table { border-collapse: collapse; }
   th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
-  th { background: #f3f3f3; }
+  th { background: #f3f3f3; white-space: nowrap; }
+  td:first-child { white-space: nowrap; }
   th:first-child, td:first-child, th:last-child, td:last-child { text-align: left; }
   td.alert { color: #b00020; font-weight: bold; }
   #status { color: #555; }
