@@ -141,7 +141,7 @@ class AgentLoopExercise(OwnKeyExercise):
                           else f"the answer is not the model's final text ({result[:60]!r}…, expected "
                                f"{expected.answer[:60]!r}…): did you send each tool's result as it came, one tool "
                                "message per call, in the calls' order?")
-        return report_progress(self.server, report)
+        return await asyncio.to_thread(report_progress, self.server, report)  # an HTTP call: off the loop
 
 
 def refused(error: openai.BadRequestError) -> str:

@@ -112,7 +112,7 @@ class HybridExercise(OwnKeyExercise):
         journal = self.journal(since)
         arrivals = [self.arrived.get(prompt, since) - since for prompt in PROMPTS]
         judge(report, results, journal, self.seed, wall, arrivals, cpus, self.analyse.effort)
-        return report_progress(self.server, report)
+        return await asyncio.to_thread(report_progress, self.server, report)  # an HTTP call: off the loop
 
     @staticmethod
     def _usable(report: CheckReport, pool: Any) -> bool:

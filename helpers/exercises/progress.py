@@ -4,6 +4,9 @@ The pass goes with the learner's own key (the server handle's `api_key`: the ros
 server), to `POST /sim/exercises`, named by the check's title. It is a courtesy, never in the
 learner's way: a server without the endpoint (a provider, an older simulator), a refusal or a
 network error is ignored, and the check's report comes back unchanged whatever happened.
+
+It blocks for the round trip (up to TIMEOUT_SECONDS), so a check that is a coroutine runs it in a
+thread (`await asyncio.to_thread(report_progress, ...)`) and the event loop never waits on it.
 """
 
 from __future__ import annotations
