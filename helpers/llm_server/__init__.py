@@ -22,8 +22,7 @@ while requests wait), files and batches (the Batch API: a file of requests in, a
 out, later), prices (what the calls would cost, online and in a batch), app (the HTTP server),
 launcher (start it from a notebook), cli (start it from a shell), roster (a room's keys and
 names), room_view and room_page (the instructor's dashboard), fingerprints (a key named without
-showing it), endpoint (opt-in: a real
-OpenAI-compatible endpoint instead, with a request budget).
+showing it), endpoint (opt-in: a real OpenAI-compatible endpoint instead, with a request budget).
 """
 
 from helpers.llm_server.launcher import ServerHandle, start_server
