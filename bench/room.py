@@ -169,7 +169,7 @@ def quiet_room(base_url: str, key: str, calls: int) -> list[float]:
 
 
 def measure(keys: int = KEYS, calls: int = CALLS_PER_KEY, capacity: int = CAPACITY, time_scale: float = TIME_SCALE,
-            processes: int = CLIENT_PROCESSES, say=print) -> RoomRun:
+            processes: int = CLIENT_PROCESSES, start_delay: float = START_DELAY, say=print) -> RoomRun:
     say(f"5. room: {keys} keys × {calls} calls at once, {capacity} slots, {MODEL} at time scale {time_scale}, "
         f"{processes} client processes")
     with tempfile.TemporaryDirectory(prefix="bench-room-") as folder:
@@ -183,7 +183,7 @@ def measure(keys: int = KEYS, calls: int = CALLS_PER_KEY, capacity: int = CAPACI
             named = [(key, roster.names[key]) for key in roster.keys]
             groups = [named[i::processes] for i in range(processes)]
             with ProcessPoolExecutor(processes) as pool:
-                start_at = time.time() + START_DELAY
+                start_at = time.time() + start_delay
                 futures = [pool.submit(client_process, room.base_url, group, calls, start_at) for group in groups]
                 time.sleep(max(0.0, start_at - time.time()))
                 server_cpu = CpuShare(room.process.pid)
