@@ -225,10 +225,11 @@ def room_record(run: RoomRun, *, settings: dict, seconds: float, targets: list[T
     return {"settings": settings, "duration_s": seconds, "quiet_latencies_s": run.quiet,
             "quiet_latency_s": run.quiet_latency, "service_s": run.service_seconds, "fair_wait_s": run.fair_wait,
             "bound_s": run.bound, "load_seconds": run.seconds, "server_cpu": run.server_cpu,
-            "client_cpu": run.client_cpu,
+            "client_cpu": run.client_cpu, "arrival_spread_s": run.arrival_spread,
             "keys": [{"name": key.name, "statuses": {str(status): count for status, count in key.statuses.items()},
-                      "median_s": median_latency(key), "max_s": max(key.latencies, default=None)}
-                     for key in run.runs],
+                      "median_s": median_latency(key), "max_s": max(key.latencies, default=None),
+                      "server_median_s": server_median}
+                     for key, server_median in zip(run.runs, run.server_medians, strict=True)],
             "targets": [target_record(target) for target in targets]}
 
 

@@ -75,6 +75,11 @@ class RoomRun(NamedTuple):
     seconds: float  # first call sent to last answer, over all the client processes
     server_cpu: float
     client_cpu: list[float]  # each client process's share
+    # From the server's journal, read with each key (a learner's key reads its own entries): each key's median of
+    # arrival to end, what the slots made of it without the client's connecting and reading; and the seconds
+    # between the load's first call arriving and its last, how much "at once" was at once.
+    server_medians: list[float]
+    arrival_spread: float
 
     @property
     def service_seconds(self) -> float:
@@ -190,14 +195,24 @@ def measure(keys: int = KEYS, calls: int = CALLS_PER_KEY, capacity: int = CAPACI
                 clients = [future.result() for future in futures]
             seconds = time.time() - start_at
             server_share = server_cpu.share()
-    run = RoomRun(keys, calls, capacity, quiet, [key for client in clients for key in client.keys], seconds,
-                  server_share, [client.cpu_share for client in clients])
+            runs = [key_run for client in clients for key_run in client.keys]
+            key_of = {name: key for key, name in named}
+            server_medians, arrivals = [], []
+            for key in (key_of[key_run.name] for key_run in runs):  # in the order of `runs`
+                room.api_key = key  # the handle reads the journal with its key: this key's entries only
+                entries = [entry for entry in room.requests() if entry["arrival"] >= start_at]
+                server_medians.append(statistics.median(entry["end"] - entry["arrival"] for entry in entries))
+                arrivals += [entry["arrival"] for entry in entries]
+    run = RoomRun(keys, calls, capacity, quiet, runs, seconds,
+                  server_share, [client.cpu_share for client in clients], server_medians, max(arrivals) - min(arrivals))
     medians = [median_latency(key) for key in run.runs]
     say(f"   quiet: median {run.quiet_latency:.2f} s, s = {run.service_seconds:.2f} s; fair share of the queue "
         f"{run.fair_wait:.1f} s; bound {run.bound:.1f} s")
     say(f"   loaded: {answered(run.runs)} of {keys * calls} answered, {server_errors(run.runs)} 5xx in {seconds:.1f} s; "
         f"median per key {min(medians):.1f} to {max(medians):.1f} s; CPU server {server_share:.2f}, clients "
         + ", ".join(f"{share:.2f}" for share in run.client_cpu))
+    say(f"   server's journal: median per key {min(server_medians):.1f} to {max(server_medians):.1f} s; the calls "
+        f"arrived over {run.arrival_spread:.1f} s")
     return run
 
 

@@ -13,7 +13,7 @@ from bench.targets import check_room
 def room_run(medians: list[float], statuses: dict[int, int] | None = None, quiet: tuple = (1.0, 1.0, 2.5)) -> RoomRun:
     """A made-up run of 60 keys × 500 calls on 256 slots: each key's calls all at its median unless told."""
     keys = [KeyRun(f"learner-{i:02d}", [median] * 500, statuses or {200: 500}) for i, median in enumerate(medians)]
-    return RoomRun(len(medians), 500, 256, list(quiet), keys, 90.0, 0.6, [0.4, 0.5])
+    return RoomRun(len(medians), 500, 256, list(quiet), keys, 90.0, 0.6, [0.4, 0.5], list(medians), 2.0)
 
 
 def test_a_keys_median_call_waits_for_half_its_calls_at_its_share_of_the_slots() -> None:
@@ -64,5 +64,5 @@ def test_a_small_room_answers_every_call_of_every_key() -> None:
     run = room.measure(keys=3, calls=20, capacity=4, time_scale=0.05, processes=1, start_delay=0.5, say=said.append)
     assert sorted(key.name for key in run.runs) == ["learner-01", "learner-02", "learner-03"]
     assert all(key.statuses == {200: 20} and len(key.latencies) == 20 for key in run.runs)
-    assert len(run.quiet) == room.QUIET_CALLS and len(said) == 3
+    assert len(run.quiet) == room.QUIET_CALLS and len(said) == 4 and len(run.server_medians) == 3
     assert "sk-room" not in "".join(said)  # the keys stay in the roster; the report names learners
