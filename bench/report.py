@@ -225,7 +225,7 @@ def room_record(run: RoomRun, *, settings: dict, seconds: float, targets: list[T
     return {"settings": settings, "duration_s": seconds, "quiet_latencies_s": run.quiet,
             "quiet_latency_s": run.quiet_latency, "service_s": run.service_seconds, "fair_wait_s": run.fair_wait,
             "bound_s": run.bound, "load_seconds": run.seconds, "server_cpu": run.server_cpu,
-            "client_cpu": run.client_cpu, "arrival_spread_s": run.arrival_spread,
+            "client_cpu": run.client_cpu, "arrivals_after_start_s": run.arrivals,
             "keys": [{"name": key.name, "statuses": {str(status): count for status, count in key.statuses.items()},
                       "median_s": median_latency(key), "max_s": max(key.latencies, default=None),
                       "server_median_s": server_median}
@@ -236,7 +236,9 @@ def room_record(run: RoomRun, *, settings: dict, seconds: float, targets: list[T
 def room_tables(results: dict, path: str) -> str:
     """The README's tables of the room's benchmark, in Markdown, from a results record."""
     machine, room = results["machine"], results["room"]
-    settings, medians = room["settings"], [key["median_s"] for key in room["keys"]]
+    settings, keys = room["settings"], room["keys"]
+    server, client = ([key[field] for key in keys] for field in ("server_median_s", "median_s"))
+    first, last = room["arrivals_after_start_s"]
     calls = settings["keys"] * settings["calls_per_key"]
     return "\n".join([
         f"Run of {results['date']} (`{path}`, room part {room['duration_s']:.0f} s): {machine['usable_cpus']} CPUs, "
@@ -246,10 +248,12 @@ def room_tables(results: dict, path: str) -> str:
         f"slots, `{settings['model']}` at time scale {settings['time_scale']}, {settings['client_processes']} client "
         f"processes ({settings['transport']}):", "",
         "| quiet latency (median of " f"{len(room['quiet_latencies_s'])}) | s (their mean) | fair share of the queue "
-        "| bound | median per key, min / max | all answered in | CPU server / clients |",
-        "|---|---|---|---|---|---|---|",
+        "| bound | median per key at the server, min / max | at the clients, min / max | calls arrived "
+        "| all answered in | CPU server / clients |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| {room['quiet_latency_s']:.2f} s | {room['service_s']:.2f} s | {room['fair_wait_s']:.1f} s "
-        f"| {room['bound_s']:.1f} s | {min(medians):.1f} / {max(medians):.1f} s | {room['load_seconds']:.1f} s "
+        f"| {room['bound_s']:.1f} s | {min(server):.1f} / {max(server):.1f} s | {min(client):.1f} / {max(client):.1f} s "
+        f"| {first:.1f} to {last:.1f} s | {room['load_seconds']:.1f} s "
         f"| {room['server_cpu']:.2f} / " + ", ".join(f"{share:.2f}" for share in room["client_cpu"]) + " |"])
 
 

@@ -44,7 +44,7 @@ KEYS = 60
 CALLS_PER_KEY = 250
 CAPACITY = 256  # the server's default, as the workshop guide leaves it
 MODEL = "sim-flash"
-TIME_SCALE = 0.5  # a sim-flash call of 20 words takes about 1.2 s: the room drains about 200 calls a second
+TIME_SCALE = 1.0  # as in the room: a sim-flash call of 20 words takes about 1.2 s, the room drains ~210 calls a second
 QUIET_CALLS = 20  # the quiet room's calls, sent at once from one key: fewer than the slots, so none queues
 CLIENT_PROCESSES = 4  # the learners' machines: each sends the calls of KEYS / CLIENT_PROCESSES keys
 # The rate limits, per key and for the room, are this many times the load's calls (the quiet room's calls count too)
@@ -76,10 +76,9 @@ class RoomRun(NamedTuple):
     server_cpu: float
     client_cpu: list[float]  # each client process's share
     # From the server's journal, read with each key (a learner's key reads its own entries): each key's median of
-    # arrival to end, what the slots made of it without the client's connecting and reading; and the seconds
-    # between the load's first call arriving and its last, how much "at once" was at once.
+    # arrival to end, what the slots made of it without the client's own work; and when the calls arrived.
     server_medians: list[float]
-    arrival_spread: float
+    arrivals: tuple[float, float]  # seconds after the clients began sending: the first call's arrival, the last's
 
     @property
     def service_seconds(self) -> float:
@@ -152,7 +151,8 @@ async def fan_out(base_url: str, key: str, name: str, calls: int) -> KeyRun:
         statuses[200] = statuses.get(200, 0) + 1
 
     # No retries: a failed call counts as failed, not as a slower one. timeout: far beyond the bound.
-    async with openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=600) as client:
+    async with openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=600,
+                                  http_client=openai.DefaultAioHttpClient()) as client:
         await asyncio.gather(*(one(n) for n in range(calls)))
     return KeyRun(name, latencies, statuses)
 
@@ -202,9 +202,9 @@ def measure(keys: int = KEYS, calls: int = CALLS_PER_KEY, capacity: int = CAPACI
                 room.api_key = key  # the handle reads the journal with its key: this key's entries only
                 entries = [entry for entry in room.requests() if entry["arrival"] >= start_at]
                 server_medians.append(statistics.median(entry["end"] - entry["arrival"] for entry in entries))
-                arrivals += [entry["arrival"] for entry in entries]
+                arrivals += [entry["arrival"] - start_at for entry in entries]
     run = RoomRun(keys, calls, capacity, quiet, runs, seconds,
-                  server_share, [client.cpu_share for client in clients], server_medians, max(arrivals) - min(arrivals))
+                  server_share, [client.cpu_share for client in clients], server_medians, (min(arrivals), max(arrivals)))
     medians = [median_latency(key) for key in run.runs]
     say(f"   quiet: median {run.quiet_latency:.2f} s, s = {run.service_seconds:.2f} s; fair share of the queue "
         f"{run.fair_wait:.1f} s; bound {run.bound:.1f} s")
@@ -212,11 +212,11 @@ def measure(keys: int = KEYS, calls: int = CALLS_PER_KEY, capacity: int = CAPACI
         f"median per key {min(medians):.1f} to {max(medians):.1f} s; CPU server {server_share:.2f}, clients "
         + ", ".join(f"{share:.2f}" for share in run.client_cpu))
     say(f"   server's journal: median per key {min(server_medians):.1f} to {max(server_medians):.1f} s; the calls "
-        f"arrived over {run.arrival_spread:.1f} s")
+        f"arrived from {run.arrivals[0]:.1f} to {run.arrivals[1]:.1f} s after the clients began")
     return run
 
 
 def settings() -> dict:
     return {"keys": KEYS, "calls_per_key": CALLS_PER_KEY, "capacity": CAPACITY, "model": MODEL,
             "time_scale": TIME_SCALE, "quiet_calls": QUIET_CALLS, "client_processes": CLIENT_PROCESSES,
-            "slack": SLACK, "transport": "httpx (default)"}
+            "slack": SLACK, "transport": "aiohttp"}
