@@ -248,7 +248,8 @@ def room_tables(results: dict, path: str) -> str:
         f"slots, `{settings['model']}` at time scale {settings['time_scale']}, {settings['client_processes']} client "
         f"processes ({settings['transport']}):", "",
         "| quiet latency (median of " f"{len(room['quiet_latencies_s'])}) | s (their mean) | fair share of the queue "
-        "| bound | median per key at the server, min / max | at the clients, min / max | calls arrived "
+        "| bound | median per key at the server, min / max | at the clients, min / max "
+        "| calls arrived, after the clients began "
         "| all answered in | CPU server / clients |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| {room['quiet_latency_s']:.2f} s | {room['service_s']:.2f} s | {room['fair_wait_s']:.1f} s "

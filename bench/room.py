@@ -15,7 +15,10 @@ The room is started as lessons/workshop.md says (a roster of `key,name` lines, a
 `--preset sim-flash`, per-key and shared RPM limits), with the limits raised to what the load
 needs (twice N per key, twice K × N for the room): a 429 would measure the rate limit, not the slots.
 The learners are client processes, each sending its keys' calls as lesson 03 does: the official
-`AsyncOpenAI`, one client per key, every call at once with `asyncio.gather`, the default transport.
+`AsyncOpenAI`, one client per key, every call at once with `asyncio.gather`, through
+`DefaultAioHttpClient`, the faster of the two transports lesson 03 compares. Each call is timed by its
+client and by the server's journal; the bound is checked on the journal's (arrival to answer), since
+a client process needs seconds of its own to send thousands of calls (bench/README.md, "Whose latency").
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from helpers.llm_server.roster import new_roster, read_roster
 KEYS = 60
 # Lesson 03 sends 500; 60 × 500 = 30,000 connections open at once is more than this machine lets one process open
 # (`ulimit -Hn`: 20,000), and the server holds one per call it is answering or queueing. 250 keeps each key's
-# queue 30 times its fair share of the slots, which is what the bound is about.
+# queue 58 times its fair share of the slots (256 / 60), which is what the bound is about.
 CALLS_PER_KEY = 250
 CAPACITY = 256  # the server's default, as the workshop guide leaves it
 MODEL = "sim-flash"
@@ -133,7 +136,7 @@ def start_room(roster: Path, keys: int, calls: int, capacity: int, time_scale: f
 
 
 async def fan_out(base_url: str, key: str, name: str, calls: int) -> KeyRun:
-    """Lesson 03's fan-out from one learner: every call at once, each timed from its sending to its answer."""
+    """Lesson 03's fan-out from one learner: every call at once, each timed from its call to its answer."""
     statuses: dict[int, int] = {}
     latencies: list[float] = []
 
