@@ -41,9 +41,9 @@ notebooks: setup
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
 		notebooks/*.ipynb
 
-# Benchmarks of the simulated server and of the batch runner (bench/README.md): about nine minutes, both CPUs busy.
+# Benchmarks of the simulated server, of the batch runner and of a workshop room (bench/README.md): about eleven minutes, both CPUs busy.
 # The server's load generator, wrk, is a C program from the system's packages, not from pip;
-# `$(BIN)/python -m bench batch` runs the batch runner's part alone, without it.
+# `$(BIN)/python -m bench batch` and `$(BIN)/python -m bench room` run the batch runner's and the room's parts alone, without it.
 bench: setup
 	@command -v wrk >/dev/null || { echo "make bench needs wrk, a load generator written in C: apt-get install wrk (Debian/Ubuntu); without it, $(BIN)/python -m bench batch runs the batch runner's part alone"; exit 1; }
 	$(BIN)/python -m bench

@@ -1,6 +1,6 @@
 """`python -m bench` (or `make bench`): run every benchmark, check the targets, write the results.
 
-Four parts, each with servers of its own, started fresh so one part's leftovers (a long
+Five parts, each with servers of its own, started fresh so one part's leftovers (a long
 journal, a grown heap) do not weigh on the next. The first three are the server's (`servers`):
 1. throughput and latency error: wrk against our server and the reference, 0.5 s latency;
 2. streaming: many streams at once from our server, 50 tokens/s each;
@@ -8,7 +8,11 @@ journal, a grown heap) do not weigh on the next. The first three are the server'
 The fourth is the batch runner's (`batch`, bench/batch.py), which needs no wrk:
 4. 10,000 requests through `llm-batch` within RPM and TPM limits and through faults, killed and
    resumed, and its memory at 10,000 and 100,000 requests.
-`python -m bench batch` runs the batch part alone, `python -m bench servers` the server's.
+The fifth is the workshop room's (`room`, bench/room.py), which needs no wrk either:
+5. 60 keys each sending lesson 03's fan-out at once to a room server: is every key's median
+   latency within its fair share of the slots?
+`python -m bench batch` runs the batch part alone, `python -m bench servers` the server's, `python -m bench room`
+the room's.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 
-from bench import batch, report, streams
+from bench import batch, report, room, streams
 from bench.openai_clients import TRANSPORTS, ClientRun, makespan
 from bench.reference_server import start_reference
 from bench.servers import start_ours, time_scale_for_latency
 from bench.streams import StreamRun, measure_streams, next_streams, stream_bracket
-from bench.targets import SHARE_OF_REFERENCE, Target, check, check_batch
+from bench.targets import SHARE_OF_REFERENCE, Target, check, check_batch, check_room
 from bench.throughput import Comparison, compare, load
 from bench.wrk import wrk_version
 from helpers.claims.machine import machine_facts
@@ -148,17 +152,28 @@ def batch_runner() -> tuple[dict, list[Target]]:
                                targets=targets), targets
 
 
-PARTS = {"servers": servers, "batch": batch_runner}
+def workshop_room() -> tuple[dict, list[Target]]:
+    """The room's benchmark (part 5): its record and its targets."""
+    raise_open_file_limit(room.KEYS * room.CALLS_PER_KEY + 1024)  # a connection per call, in the server
+    clock = time.perf_counter()
+    measured = room.measure()
+    targets = check_room(measured)
+    return report.room_record(measured, settings=room.settings(), seconds=time.perf_counter() - clock,
+                              targets=targets), targets
+
+
+PARTS = {"servers": servers, "batch": batch_runner, "room": workshop_room}
 
 
 def parse(argv: list[str] | None) -> list[str]:
     parser = argparse.ArgumentParser(
-        prog="python -m bench", description="Benchmarks of the simulated LLM server and of the batch runner "
+        prog="python -m bench", description="Benchmarks of the simulated LLM server, of the batch runner and of a workshop room "
         "(bench/README.md): check the targets, write bench/results/<date>.json and the README's tables.")
     parser.add_argument("part", nargs="?", choices=["all", *PARTS], default="all",
                         help="servers: throughput, streaming and the openai client against the simulated server "
                         "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, 5 to 6 "
-                        "minutes); all (the default, what `make bench` runs): both")
+                        "minutes); room: 60 learners' fan-outs at once to a room server (no wrk, about 2 minutes); "
+                        "all (the default, what `make bench` runs): the three")
     part = parser.parse_args(argv).part
     return list(PARTS) if part == "all" else [part]
 
@@ -172,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
         targets += part_targets
     print_targets(targets)
     results = report.record(started=started, seconds=time.perf_counter() - clock, machine=machine("servers" in parts),
-                            server=records.get("servers"), batch=records.get("batch"))
+                            server=records.get("servers"), batch=records.get("batch"), room=records.get("room"))
     print(f"results: {report.write(results, started)}; tables: {report.README}")
     missed = sum(not target.passed for target in targets)
     if missed:

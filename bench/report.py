@@ -20,6 +20,7 @@ from bench.throughput import Comparison, ServerRun, spread_ms
 if TYPE_CHECKING:  # only named in signatures: the server benchmarks need not import the batch runner
     from bench.batch import BatchBench
     from bench.batch_ledger import Ledger
+    from bench.room import RoomRun
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
@@ -29,6 +30,9 @@ TABLES_END = "<!-- end of results -->"
 BATCH_TABLES_START = ("<!-- batch results: written by `python -m bench batch` (or `make bench`) from the newest "
                       "results file that has them; do not edit by hand -->")
 BATCH_TABLES_END = "<!-- end of batch results -->"
+ROOM_TABLES_START = ("<!-- room results: written by `python -m bench room` (or `make bench`) from the newest "
+                     "results file that has them; do not edit by hand -->")
+ROOM_TABLES_END = "<!-- end of room results -->"
 
 
 def server_record(run: ServerRun) -> dict:
@@ -70,11 +74,11 @@ def servers_record(*, settings: dict, comparisons: list[Comparison], streams: li
 
 
 def record(*, started: datetime, seconds: float, machine: dict, server: dict | None = None,
-           batch: dict | None = None) -> dict:
+           batch: dict | None = None, room: dict | None = None) -> dict:
     """Everything one run measured: the server part's keys at the top (as results files always had them), the
-    batch part's under "batch"; a run of one part has only its own."""
+    batch part's under "batch", the room's under "room"; a run of one part has only its own."""
     return {"date": started.isoformat(timespec="seconds"), "duration_s": seconds, "machine": machine,
-            **(server or {}), **({} if batch is None else {"batch": batch})}
+            **(server or {}), **({} if batch is None else {"batch": batch}), **({} if room is None else {"room": room})}
 
 
 def results_path(started: datetime) -> Path:
@@ -214,6 +218,46 @@ def batch_tables(results: dict, path: str) -> str:
     return "\n".join(lines)
 
 
+def room_record(run: RoomRun, *, settings: dict, seconds: float, targets: list[Target]) -> dict:
+    """What the room's benchmark measured, as JSON-ready data: a results file's "room"."""
+    from bench.room import median_latency  # here, not at the top: the room part imports openai
+
+    return {"settings": settings, "duration_s": seconds, "quiet_latencies_s": run.quiet,
+            "quiet_latency_s": run.quiet_latency, "service_s": run.service_seconds, "fair_wait_s": run.fair_wait,
+            "bound_s": run.bound, "load_seconds": run.seconds, "server_cpu": run.server_cpu,
+            "client_cpu": run.client_cpu, "arrivals_after_start_s": run.arrivals,
+            "keys": [{"name": key.name, "statuses": {str(status): count for status, count in key.statuses.items()},
+                      "median_s": median_latency(key), "max_s": max(key.latencies, default=None),
+                      "server_median_s": server_median}
+                     for key, server_median in zip(run.runs, run.server_medians, strict=True)],
+            "targets": [target_record(target) for target in targets]}
+
+
+def room_tables(results: dict, path: str) -> str:
+    """The README's tables of the room's benchmark, in Markdown, from a results record."""
+    machine, room = results["machine"], results["room"]
+    settings, keys = room["settings"], room["keys"]
+    server, client = ([key[field] for key in keys] for field in ("server_median_s", "median_s"))
+    first, last = room["arrivals_after_start_s"]
+    calls = settings["keys"] * settings["calls_per_key"]
+    return "\n".join([
+        f"Run of {results['date']} (`{path}`, room part {room['duration_s']:.0f} s): {machine['usable_cpus']} CPUs, "
+        f"{machine['python']}, aiohttp {machine['aiohttp']}, openai {machine['openai']}.", "",
+        *target_rows(room["targets"]), "",
+        f"{settings['keys']} keys × {settings['calls_per_key']} calls at once ({calls:,}), {settings['capacity']} "
+        f"slots, `{settings['model']}` at time scale {settings['time_scale']}, {settings['client_processes']} client "
+        f"processes ({settings['transport']}):", "",
+        "| quiet latency (median of " f"{len(room['quiet_latencies_s'])}) | s (their mean) | fair share of the queue "
+        "| bound | median per key at the server, min / max | at the clients, min / max "
+        "| calls arrived, after the clients began "
+        "| all answered in | CPU server / clients |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {room['quiet_latency_s']:.2f} s | {room['service_s']:.2f} s | {room['fair_wait_s']:.1f} s "
+        f"| {room['bound_s']:.1f} s | {min(server):.1f} / {max(server):.1f} s | {min(client):.1f} / {max(client):.1f} s "
+        f"| {first:.1f} to {last:.1f} s | {room['load_seconds']:.1f} s "
+        f"| {room['server_cpu']:.2f} / " + ", ".join(f"{share:.2f}" for share in room["client_cpu"]) + " |"])
+
+
 def replace_tables(readme: str, new_tables: str, markers: tuple[str, str] = (TABLES_START, TABLES_END)) -> str:
     """The README with the text between the two markers replaced by `new_tables`."""
     first, last = markers
@@ -224,9 +268,9 @@ def replace_tables(readme: str, new_tables: str, markers: tuple[str, str] = (TAB
     return f"{before}{first}\n{new_tables}\n{last}{after}"
 
 
-def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch")) -> None:
+def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch", "room")) -> None:
     """Put the tables of the results file at `path` in the README: the server's ("throughput"), the batch
-    runner's ("batch"), or both, those of `parts` the file holds; the other part's tables stay as they were."""
+    runner's ("batch"), the room's ("room"), those of `parts` the file holds; the others stay as they were."""
     results = json.loads(path.read_text(encoding="utf-8"))
     shown = str(path.relative_to(BENCH.parent))
     readme = README.read_text(encoding="utf-8")
@@ -234,6 +278,8 @@ def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch"))
         readme = replace_tables(readme, tables(results, shown))
     if "batch" in parts and "batch" in results:
         readme = replace_tables(readme, batch_tables(results, shown), (BATCH_TABLES_START, BATCH_TABLES_END))
+    if "room" in parts and "room" in results:
+        readme = replace_tables(readme, room_tables(results, shown), (ROOM_TABLES_START, ROOM_TABLES_END))
     README.write_text(readme, encoding="utf-8")
 
 
@@ -247,7 +293,7 @@ def write(results: dict, started: datetime) -> Path:
 
 
 def newest_with(part: str) -> Path | None:
-    """The newest results file (names sort by date) that holds `part` ("throughput" or "batch")."""
+    """The newest results file (names sort by date) that holds `part` ("throughput", "batch" or "room")."""
     having = [path for path in sorted(RESULTS.glob("*.json")) if part in json.loads(path.read_text(encoding="utf-8"))]
     return having[-1] if having else None
 
@@ -255,6 +301,6 @@ def newest_with(part: str) -> Path | None:
 if __name__ == "__main__":
     # `python -m bench.report`: redraw the README's tables from the newest results file of each part,
     # e.g. after changing how the tables look, without measuring again.
-    for part in ("throughput", "batch"):
+    for part in ("throughput", "batch", "room"):
         if newest := newest_with(part):
             show_in_readme(newest, (part,))

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from bench.room import SLACK, answered, server_errors
 from bench.throughput import Comparison, spread_ms
 
 if TYPE_CHECKING:  # only named in a signature: the server benchmarks need not import the batch runner
     from bench.batch import BatchBench
+    from bench.room import RoomRun
 
 # The issue's numbers: connections -> the least share of the reference's throughput ours must reach,
 SHARE_OF_REFERENCE = {1000: 0.95, 3000: 0.90}
@@ -113,4 +115,21 @@ def check_batch(bench: BatchBench) -> list[Target]:
                1.0, True, "×"),
         Target(f"batch memory: peak RSS at {largest.requests} requests / at {smallest.requests}",
                largest.runner.peak_rss / smallest.runner.peak_rss, MEMORY_GROWTH, False, "×"),
+    ]
+
+
+# The room's targets (issue 18), from `bench.room`: every call answered, and each key's median within its bound.
+def check_room(run: RoomRun) -> list[Target]:
+    """Every call answered 200, none 5xx; the slowest key's median latency within 1.5 × (quiet latency + the fair
+    share of the queue), the bound every key shares (they all queue the same number of calls). The latency is the
+    server's journal's, from a call's arrival to its answer: what the slots decide. The clients' own, which adds
+    the time their event loops take to send 15,000 calls through the `openai` client, is reported beside it."""
+    calls = run.keys * run.calls_per_key
+    slowest = max(run.server_medians)
+    return [
+        Target("room: calls answered 200 / calls", answered(run.runs) / calls, 1.0, True, "×"),
+        Target("room: calls answered 5xx", server_errors(run.runs), 0, False, " calls"),
+        Target(f"room: slowest key's median latency at the server, {run.keys} keys × {run.calls_per_key} calls, bound "
+               f"{SLACK:g} × (quiet {run.quiet_latency:.2f} s + fair share {run.fair_wait:.1f} s)",
+               slowest, run.bound, False, " s"),
     ]
