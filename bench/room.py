@@ -24,6 +24,7 @@ a client process needs seconds of its own to send thousands of calls (bench/READ
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import statistics
 import subprocess
 import sys
@@ -190,7 +191,9 @@ def measure(keys: int = KEYS, calls: int = CALLS_PER_KEY, capacity: int = CAPACI
             quiet = quiet_room(room.base_url, first, QUIET_CALLS)
             named = [(key, roster.names[key]) for key in roster.keys]
             groups = [named[i::processes] for i in range(processes)]
-            with ProcessPoolExecutor(processes) as pool:
+            # spawn, not Linux's fork: this process has threads (the server's reader), and forking a
+            # process with threads can deadlock the child (Python 3.12+ warns of it)
+            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
                 start_at = time.time() + start_delay
                 futures = [pool.submit(client_process, room.base_url, group, calls, start_at) for group in groups]
                 time.sleep(max(0.0, start_at - time.time()))
