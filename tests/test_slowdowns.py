@@ -42,7 +42,10 @@ def test_pieces_on_threads_share_the_gil_and_use_no_more_cpu_time_than_alone() -
         alone, together = fastest_of_each(7, lambda: [timed_python_work(units) for _ in range(2)],
                                           lambda: list(threads.map(timed_python_work, [units, units])))
     assert min(run.end - run.start for run in together.result) > 1.5 * min(run.cpu_seconds for run in alone.result)
-    assert cpu_slowdown(alone=alone.result, together=together.result) < 1.3
+    # What this must catch is CPU time doubling with the wall time (2.0). Pieces alone vary by a fifth on
+    # this VM, and the ratio divides by the quickest of them: CI saw 1.39 once against 1.3, from one piece
+    # alone that ran in 0.087 s of CPU where the others took 0.11. Halfway to 2.0 leaves room both ways.
+    assert cpu_slowdown(alone=alone.result, together=together.result) < 1.5
 
 
 @pytest.fixture
