@@ -26,8 +26,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -38,7 +36,7 @@ import openai
 
 from bench.cpu import CpuShare
 from helpers.llm_server import ServerHandle
-from helpers.llm_server.launcher import STARTUP_LIMIT_SECONDS, first_line
+from helpers.llm_server.launcher import launch
 from helpers.llm_server.roster import new_roster, read_roster
 
 KEYS = 60
@@ -125,15 +123,9 @@ def server_errors(runs: list[KeyRun]) -> int:
 
 def start_room(roster: Path, keys: int, calls: int, capacity: int, time_scale: float) -> ServerHandle:
     """The room server as workshop.md starts it, its limits raised so that nothing is rate limited."""
-    command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent", "--keys", str(roster),
-               "--admin-token", TOKEN, "--preset", MODEL, "--time-scale", str(time_scale),
-               "--capacity", str(capacity), "--rpm", str(HEADROOM * calls), "--shared-rpm", str(HEADROOM * keys * calls)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = first_line(process, STARTUP_LIMIT_SECONDS)
-    if not line.startswith("READY "):
-        process.kill()
-        raise RuntimeError(f"the room server did not start: {line!r}")
-    return ServerHandle(process, base_url=line.split()[1], model=MODEL)
+    return launch(["--keys", str(roster), "--admin-token", TOKEN, "--preset", MODEL, "--time-scale", str(time_scale),
+                   "--capacity", str(capacity), "--rpm", str(HEADROOM * calls),
+                   "--shared-rpm", str(HEADROOM * keys * calls)], model=MODEL)
 
 
 async def fan_out(base_url: str, key: str, name: str, calls: int) -> KeyRun:

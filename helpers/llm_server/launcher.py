@@ -181,8 +181,13 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
                 "slow_first_byte_rate": slow_first_byte_rate, "overload_rate": overload_rate,
                 "slow_first_byte_seconds": slow_first_byte_seconds,
                 "insufficient_quota": insufficient_quota}
-    command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent",
-               *arguments(settings, key_faults or {})]
+    return launch(arguments(settings, key_faults or {}), model=preset)
+
+
+def launch(options: list[str], model: str) -> ServerHandle:
+    """Start `python -m helpers.llm_server` with `options` on a free port, tied to this process; return
+    when it answers. start_server builds the options from its settings; a room (bench/room.py) from a roster."""
+    command = [sys.executable, "-m", "helpers.llm_server", "--port", "0", "--watch-parent", *options]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                env=os.environ | NO_CERTIFICATES)
     line = first_line(process, STARTUP_LIMIT_SECONDS)  # the child prints READY <url> once it listens
@@ -190,4 +195,4 @@ def start_server(preset: str = DEFAULTS.preset, *, seed: int = DEFAULTS.seed, ti
         process.kill()
         process.wait()
         raise RuntimeError(f"the simulated server did not start (exit code {process.poll()}): {line.strip()!r}")
-    return ServerHandle(process, base_url=line.split()[1], model=preset)
+    return ServerHandle(process, base_url=line.split()[1], model=model)
