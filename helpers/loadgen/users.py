@@ -5,11 +5,16 @@ asking again: the load falls when the service slows down, as real users' patienc
 loop* is arrivals at a set rate (Poisson, like independent people) whatever the answers do: the
 load a slow service cannot push back on, where queues grow without bound.
 
-This generator speaks HTTP with aiohttp directly, not with the openai client, and not as Locust
-does: a load generator must be cheap per request, or it steals the CPU that the service under
-test needs from the same two CPUs, and what it measures is its own slowness. One event loop,
-one coroutine per user, one kept-alive connection per user, a few microseconds of Python per
-request. Times come from time.perf_counter, in seconds since the run began.
+This generator speaks HTTP with aiohttp directly, not with the openai client: a load generator
+must be cheap per request, or it steals the CPU that the service under test needs from the same
+two CPUs, and what it measures is its own slowness. One event loop, one coroutine and one
+kept-alive connection per user: 2,000 users against the simulator on this 2-CPU machine cost it
+about 0.4 ms of CPU per request (Locust, measured alike: 1.4 ms with its default HttpUser, 0.5 ms
+with FastHttpUser). Why not Locust, then: its users are closed-loop greenlets, so it cannot offer
+arrivals that ignore the answers (a slow service quietly receives less load: coordinated
+omission), and its stopped run left out of its counts the requests still in flight, where here
+every request sent becomes an Outcome.
+Times come from time.perf_counter, in seconds since the run began.
 """
 
 from __future__ import annotations
