@@ -191,8 +191,8 @@ async def open_loop(base_url: str, *, rate: float, seconds: float, model: str, a
     gaps = random.Random(f"arrivals {seed}")
 
     async def work() -> None:
-        # Connections: about rate × latency are open at once; the sockets check guesses 10 s of latency
-        async with _session(int(rate * 10)) as session:
+        # At most the arrivals of one timeout's span are open at once (any older one has timed out)
+        async with _session(int(rate * min(seconds, timeout)) + 1) as session:
             requests.start = time.perf_counter()
             arrivals: list[asyncio.Task] = []
             arrival = gaps.expovariate(rate)
