@@ -27,11 +27,9 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from helpers.drawing.live_timeline import in_ipython_kernel
-from helpers.measuring.prometheus_text import Scrape, bucket_increase, histogram_quantile, scrape
+from helpers.measuring.prometheus_text import Scrape, bucket_increase, histogram_quantile, increase, scrape
 
-SERVED = ("llm_service_requests_total", {"status": "200"})
-SHED = ("llm_service_shed_total", {})
-CACHE_HITS = ("llm_service_cache_hits_total", {})
+REQUESTS, SHED, CACHE_HITS = "llm_service_requests_total", "llm_service_shed_total", "llm_service_cache_hits_total"
 IN_FLIGHT, QUEUED = "llm_service_in_flight", "llm_service_queued"
 DURATION = "llm_service_request_duration_seconds"
 WIDTH, PANEL_HEIGHT = 760, 46
@@ -49,17 +47,12 @@ class BoardSample(NamedTuple):
     cache_hits_per_second: float
 
 
-def increase(later: Scrape, earlier: Scrape, name: str, labels: dict[str, str]) -> float:
-    """A counter's growth between two scrapes; after a restart (it went down) its new value is the growth."""
-    now, before = later.value(name, **labels), earlier.value(name, **labels)
-    return now - before if now >= before else now
-
-
 def sample(t: float, seconds: float, later: Scrape, earlier: Scrape) -> BoardSample:
     """The window between two scrapes `seconds` apart, as one sample."""
-    return BoardSample(t, increase(later, earlier, *SERVED) / seconds, later.value(IN_FLIGHT), later.value(QUEUED),
+    return BoardSample(t, increase(later, earlier, REQUESTS, status="200") / seconds,
+                       later.value(IN_FLIGHT), later.value(QUEUED),
                        histogram_quantile(0.95, bucket_increase(later.buckets(DURATION), earlier.buckets(DURATION))),
-                       increase(later, earlier, *SHED) / seconds, increase(later, earlier, *CACHE_HITS) / seconds)
+                       increase(later, earlier, SHED) / seconds, increase(later, earlier, CACHE_HITS) / seconds)
 
 
 # The live widget's rows and the figure's panels: (heading, unit, the samples' fields drawn in it)

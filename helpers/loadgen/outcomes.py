@@ -1,8 +1,9 @@
 """What a load run measured: one Outcome per request, and the numbers a lesson reads off them.
 
 A load test is only as honest as its bookkeeping. Every request the generator sent is here,
-answered or not, so "served", "shed", "rate limited", "failed" and "lost" always add up to
-"sent", and the latency percentiles are those of the users who were *served*: a run that sheds
+answered or not: "served", "shed", "rate limited" and "failed", with any other 4xx (a request
+the service refused as bad), add up to "sent", and "lost" is the part of "failed" that got no
+response at all. The latency percentiles are those of the users who were *served*: a run that sheds
 half its load has fast p99s for the other half, and the table shows both numbers side by side.
 """
 

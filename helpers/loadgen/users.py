@@ -25,7 +25,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import NamedTuple
 
 import aiohttp
@@ -59,7 +59,6 @@ class Requests:
         self.draw = random.Random(f"questions {seed}")
         self.numbers = itertools.count()
         self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self.seconds_allowed = timeout
         self.outcomes: list[Outcome] = []
         self.by_status: Counter[int] = Counter()
         self.sent = 0
@@ -100,7 +99,7 @@ class Requests:
                     if status != 200:
                         error = f"HTTP {status}"
         except TimeoutError:
-            status, error = 0, f"no answer within {self.seconds_allowed:g} s"
+            status, error = 0, f"no answer within {self.timeout.total:g} s"
         except (aiohttp.ClientError, OSError) as failure:
             status, error = 0, (f"{type(failure).__name__}: {failure}")[:120]
         outcome = Outcome(user, sent, first_byte, self.now(), status, retry_after, error)
@@ -133,7 +132,7 @@ async def _reporting(requests: Requests, on_progress: Callable[[LoadProgress], N
         on_progress(requests.progress())
 
 
-async def _run(requests: Requests, work: Callable[[], object],
+async def _run(requests: Requests, work: Callable[[], Awaitable[None]],
                on_progress: Callable[[LoadProgress], None] | None) -> None:
     reporter = asyncio.create_task(_reporting(requests, on_progress))
     try:

@@ -46,6 +46,13 @@ def scrape(url: str, timeout: float = 5) -> Scrape:
         return Scrape(response.read().decode())
 
 
+def increase(later: Scrape, earlier: Scrape, name: str, **labels: str) -> float:
+    """How much counter `name` grew between two scrapes; if it went down, the service restarted and
+    its new value is the growth (the same rule as bucket_increase, and Prometheus' `increase`)."""
+    now, before = later.value(name, **labels), earlier.value(name, **labels)
+    return now - before if now >= before else now
+
+
 def bucket_increase(later: list[tuple[float, float]], earlier: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """How much each bucket grew between two scrapes: the histogram of the observations in between.
 
