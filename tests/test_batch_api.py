@@ -133,6 +133,7 @@ def test_the_list_pages_newest_first(fresh) -> None:
     assert [b.id for b in client.batches.list(limit=2)] == ids[::-1]  # the SDK's iterator follows the pages
 
 
+@pytest.mark.slow
 def test_a_cancelled_batch_keeps_the_requests_done_so_far(fresh) -> None:
     fresh.configure(batch_seconds=100)  # 10 s: 50 requests finish 160 ms apart
     client = fresh.client()
@@ -213,6 +214,7 @@ def test_unknown_ids_and_bad_requests_are_openai_shaped_errors(fresh) -> None:
     assert fresh.requests() == []  # none of this reached the journal: no request ran
 
 
+@pytest.mark.slow
 def test_time_scale_stretches_a_batch_as_it_stretches_every_delay(fresh) -> None:
     client = fresh.client()
     lines = [request_line(i) for i in range(10)]

@@ -17,6 +17,7 @@ KEY = "sk-batch-test"
 @pytest.mark.parametrize(("fault", "status", "counted"), [("error_rate", 500, "server_errors"),
                                                           ("hang_rate", 499, "timeouts"),
                                                           ("drop_rate", 444, "dropped")])
+@pytest.mark.slow
 def test_every_request_completes_through_a_fault_once_each(tmp_path, fault: str, status: int, counted: str) -> None:
     with start_server("instant", time_scale=0.1, **{fault: 0.3}) as server:
         summary = run(server, requests_file(tmp_path, 40), tmp_path / "results.jsonl", max_attempts=10, timeout=0.5)
@@ -34,6 +35,7 @@ def test_every_request_completes_through_a_fault_once_each(tmp_path, fault: str,
     assert getattr(summary, counted) == statuses[status] == summary.retries
 
 
+@pytest.mark.slow
 def test_a_429_is_retried_no_sooner_than_retry_after_says(tmp_path) -> None:
     """20 requests fit the server's bucket at once; most of the next 12 are refused, told to wait, and wait.
 

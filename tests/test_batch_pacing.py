@@ -17,6 +17,8 @@ from helpers.batch import estimate_tokens, ideal_requests_per_second, run_batch,
 from helpers.batch.pacing import BURST_SECONDS
 from helpers.llm_server import start_server
 
+pytestmark = pytest.mark.slow  # seconds of real waiting: the main run has these, CI's Python 3.13 run leaves them out
+
 TIME_SCALE = 0.05  # a simulated minute lasts 3 real seconds
 PER_REAL_MINUTE = 1 / TIME_SCALE
 

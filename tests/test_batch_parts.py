@@ -82,6 +82,7 @@ def test_write_requests_numbers_the_ids_and_iter_requests_reads_them_back(tmp_pa
         write_requests(tmp_path / "short.jsonl", [{}, {}], ids=["only-one"])
 
 
+@pytest.mark.slow
 def test_checking_a_file_remembers_its_ids_in_a_few_bytes_each(tmp_path) -> None:
     """A set of 100,000 id strings would take about 9 MB; the runner's memory must not grow with the file."""
     count = 100_000

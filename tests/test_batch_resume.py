@@ -20,6 +20,8 @@ from batch_support import expected_ids, ids_written, requests_file, run
 from helpers.batch import read_results, run_batch
 from helpers.llm_server import start_server
 
+pytestmark = pytest.mark.slow  # seconds of real waiting: the main run has these, CI's Python 3.13 run leaves them out
+
 COUNT = 200
 IN_FLIGHT = 8
 

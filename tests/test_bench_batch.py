@@ -13,6 +13,8 @@ from bench.batch_ledger import is_batch_output, ledger
 from bench.batch_process import LineCounter, run_runner, runner_command
 from bench.targets import check_batch
 
+pytestmark = pytest.mark.slow  # seconds of real waiting: the main run has these, CI's Python 3.13 run leaves them out
+
 
 def result(custom_id: str, request_id: str, status: int = 200) -> dict:
     """A results line as the Batch API writes it."""

@@ -60,6 +60,7 @@ def test_the_record_holds_every_key_by_name_and_its_table_shows_the_spread_of_me
     assert "| 3.0 / 4.0 s | 13.0 / 14.0 s |" in table and all(target["what"] in table for target in record["targets"])
 
 
+@pytest.mark.slow
 def test_a_small_room_answers_every_call_of_every_key() -> None:
     said = []
     run = room.measure(keys=3, calls=20, capacity=4, time_scale=0.05, processes=1, start_delay=0.5, say=said.append)

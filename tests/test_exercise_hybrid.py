@@ -13,6 +13,8 @@ from helpers.exercises.hybrid import HybridExercise
 from helpers.llm_server import start_server
 from lessons.solutions.hybrid import make_pool, pipeline
 
+pytestmark = pytest.mark.slow  # seconds of real waiting: the main run has these, CI's Python 3.13 run leaves them out
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator:

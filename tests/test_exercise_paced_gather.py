@@ -17,6 +17,7 @@ def server() -> Iterator:
         yield handle
 
 
+@pytest.mark.slow
 def test_the_solution_passes(server) -> None:
     exercise = PacedGatherExercise(server)
     report = exercise.check(asyncio.run(paced_gather(exercise.ask, exercise.prompts, exercise.per_second)))

@@ -6,6 +6,7 @@ releasing at its end. The last test is the workshop room's case on a real server
 
 import asyncio
 
+import pytest
 from simulator_support import simulator_fixtures
 
 from helpers.llm_server.slots import Slots
@@ -119,6 +120,7 @@ def test_a_resize_hands_the_new_slots_round_the_keys_and_a_shrink_interrupts_nob
     assert shrinking[-1][0] == ["hold", "a1", "b1", "c1", "a2", "a3"]
 
 
+@pytest.mark.slow
 def test_another_keys_single_call_waits_about_a_quiet_call_while_one_key_has_200_queued(fresh) -> None:
     """The issue's room: alice fans out 200 calls at a server with 4 slots, then bob sends one."""
     flood, capacity = 200, 4

@@ -75,6 +75,7 @@ def a_day(journal: Journal, adds: int) -> int:
     return peak
 
 
+@pytest.mark.slow
 def test_a_days_load_fits_in_less_memory_than_a_twentieth_of_it_kept_whole() -> None:
     bounded = Journal(limit=1_000)
     peak = a_day(bounded, DAY)

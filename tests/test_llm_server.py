@@ -158,6 +158,7 @@ def most_generating_at_a_start(journal: list[dict], after: float = 0.0, before: 
 
 
 @pytest.mark.parametrize(("before", "after"), [(2, 2), (2, 4), (4, 2)])
+@pytest.mark.slow
 def test_a_capacity_change_serves_every_queued_request_and_holds_to_the_new_capacity(fresh, before, after) -> None:
     """Change the capacity while slots are held and requests wait: none is lost, none exceeds the limit."""
     fresh.configure(preset="sim-fast", time_scale=2.0, capacity=before)  # one token: 0.5 s per request
@@ -204,6 +205,7 @@ def test_a_request_that_leaves_the_queue_takes_no_slot_with_it() -> None:
     assert (slots.busy, len(slots._waiters)) == (1, 0)
 
 
+@pytest.mark.slow
 def test_over_the_rate_limit_is_a_429_with_openai_headers_and_the_sdk_retry_honours_it(fresh) -> None:
     # One request a minute, 20x faster than real time: the bucket refills one request every 3 real
     # seconds, far longer than the three calls below take even on a loaded machine.

@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from simulator_support import simulator_fixtures
 
 from helpers.loadgen import open_loop
@@ -13,6 +14,7 @@ def arrivals(base_url, **settings):
     return asyncio.run(open_loop(base_url, model="sim-flash", **{"rate": 100, "seconds": 0.5} | settings))
 
 
+@pytest.mark.slow
 def test_arrivals_are_seeded_poisson_and_do_not_wait_for_answers(fresh):
     fresh.configure(capacity=1)  # one answer at a time: a queue grows at the server
     run = arrivals(fresh.base_url, rate=60, seconds=0.5, max_tokens=4)

@@ -57,6 +57,7 @@ def test_an_overloaded_server_answers_503_in_openais_shape_and_the_sdk_retries_i
     assert fresh.stats()["errors"] == 3
 
 
+@pytest.mark.slow
 def test_an_overload_share_is_seeded_and_an_overloaded_request_retried_succeeds(fresh) -> None:
     fresh.configure(overload_rate=0.3, seed=5)
     client = fresh.client(max_retries=5)

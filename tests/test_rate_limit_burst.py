@@ -59,6 +59,7 @@ def test_the_headers_say_what_is_left_of_the_burst_and_when_it_is_full_again() -
         assert duration_seconds(headers["x-ratelimit-reset-requests"]) == pytest.approx(60 / 600 * TIME_SCALE, abs=0.002)
 
 
+@pytest.mark.slow
 def test_the_long_run_rate_is_the_limit_whatever_the_burst() -> None:
     """Calls sent as fast as the server admits them, retried after a short pause: after the burst,
     answers come at the limit, 600 a simulated minute = 50 a real second on this test's clock.

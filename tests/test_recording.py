@@ -128,6 +128,7 @@ def test_a_streamed_call_lasts_until_its_last_chunk(server) -> None:
     assert span.end - span.start >= 0.3
 
 
+@pytest.mark.slow
 def test_a_refused_request_is_a_rate_limited_span_and_the_retry_another(server) -> None:
     server.configure(preset="instant", rpm=1, time_scale=0.05)  # one request per 3 real seconds
     try:

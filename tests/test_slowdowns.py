@@ -33,6 +33,7 @@ def test_cpu_slowdown_needs_pieces_on_both_sides() -> None:
         cpu_slowdown(alone=[], together=[piece(1.0)])
 
 
+@pytest.mark.slow
 def test_pieces_on_threads_share_the_gil_and_use_no_more_cpu_time_than_alone() -> None:
     """Real threads: the wall time of each piece doubles, its CPU time does not."""
     units = units_for_seconds(python_busy_work, 0.1)
