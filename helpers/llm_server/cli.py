@@ -149,9 +149,17 @@ def config_from(args: argparse.Namespace) -> SimConfig:
 
 
 def exit_when_parent_dies() -> None:
-    """Our parent holds the write end of our stdin; when it dies, for any reason, we read EOF."""
+    """Our parent holds the write end of our stdin; when it dies, for any reason, we read EOF.
+
+    Then we exit at once, and take our own children with us (the service's uvicorn workers): they
+    read their stdin from elsewhere, would never see the EOF, and would be left serving.
+    """
     def watch() -> None:
         sys.stdin.buffer.read()
+        import psutil  # only now: the server's start stays as fast as it was
+
+        for child in psutil.Process().children(recursive=True):
+            child.kill()
         os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

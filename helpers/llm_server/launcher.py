@@ -17,7 +17,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from helpers.llm_server.config import DEFAULTS
 from helpers.mode import ENDPOINT_VARIABLE, by_mode
@@ -44,13 +44,43 @@ def default_time_scale() -> float:
     return float(override) if override else by_mode(learner=DEFAULTS.time_scale, test=0.3)
 
 
-class ServerHandle:
+class ChildProcess:
+    """A server in a child process: `stop()` (or leaving a `with` block) ends it, politely first.
+
+    SIGTERM lets it finish what it is doing; after `grace_seconds` it is killed. Closing its
+    standard input afterwards releases the pipe it watches (cli.exit_when_parent_dies).
+    """
+
+    grace_seconds: float = 5
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=self.grace_seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdin:
+            self.process.stdin.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class ServerHandle(ChildProcess):
     """A running simulated server: where it is, clients for it, and its journal and controls."""
 
     is_simulator = True
 
     def __init__(self, process: subprocess.Popen, base_url: str, model: str) -> None:
-        self.process = process
+        super().__init__(process)
         self.base_url = base_url
         self.api_key = LEARNER_KEY
         self.model = model
@@ -100,23 +130,6 @@ class ServerHandle:
     def reset(self) -> None:
         """Forget the journal and the rate-limit buckets, and stop and forget every batch and file."""
         self._call("/sim/reset", {})
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdin:
-            self.process.stdin.close()
-
-    def __enter__(self) -> ServerHandle:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.process.poll() is None else "stopped"

@@ -1,0 +1,3 @@
+from helpers.service.cli import main
+
+main()
