@@ -1,6 +1,6 @@
 """`python -m bench` (or `make bench`): run every benchmark, check the targets, write the results.
 
-Five parts, each with servers of its own, started fresh so one part's leftovers (a long
+Six parts, each with servers of its own, started fresh so one part's leftovers (a long
 journal, a grown heap) do not weigh on the next. The first three are the server's (`servers`):
 1. throughput and latency error: wrk against our server and the reference, 0.5 s latency;
 2. streaming: many streams at once from our server, 50 tokens/s each;
@@ -11,8 +11,10 @@ The fourth is the batch runner's (`batch`, bench/batch.py), which needs no wrk:
 The fifth is the workshop room's (`room`, bench/room.py), which needs no wrk either:
 5. 60 keys each sending lesson 03's fan-out at once to a room server: is every key's median
    latency within its fair share of the slots?
+The sixth is lesson 08's service's (`service`, bench/service.py), which needs no wrk either:
+6. 1,000 users on the service behind a rate limit, async handlers and a thread pool taking turns.
 `python -m bench batch` runs the batch part alone, `python -m bench servers` the server's, `python -m bench room`
-the room's.
+the room's, `python -m bench service` the service's.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 
-from bench import batch, report, room, streams
+from bench import batch, report, room, service, streams
 from bench.openai_clients import TRANSPORTS, ClientRun, makespan
 from bench.reference_server import start_reference
 from bench.servers import start_ours, time_scale_for_latency
 from bench.streams import StreamRun, measure_streams, next_streams, stream_bracket
-from bench.targets import SHARE_OF_REFERENCE, Target, check, check_batch, check_room
+from bench.targets import SHARE_OF_REFERENCE, Target, check, check_batch, check_room, check_service
 from bench.throughput import Comparison, compare, load
 from bench.wrk import wrk_version
 from helpers.claims.machine import machine_facts
@@ -162,18 +164,30 @@ def workshop_room() -> tuple[dict, list[Target]]:
                               targets=targets), targets
 
 
-PARTS = {"servers": servers, "batch": batch_runner, "room": workshop_room}
+def lesson_service() -> tuple[dict, list[Target]]:
+    """Lesson 08's service (part 6): its record and its targets."""
+    raise_open_file_limit(4 * service.USERS + 1024)  # the users' connections, and the service's own
+    clock = time.perf_counter()
+    measured = service.measure()
+    targets = check_service(measured)
+    return report.service_record(measured, settings=service.settings(measured), seconds=time.perf_counter() - clock,
+                                 targets=targets), targets
+
+
+PARTS = {"servers": servers, "batch": batch_runner, "room": workshop_room, "service": lesson_service}
 
 
 def parse(argv: list[str] | None) -> list[str]:
     parser = argparse.ArgumentParser(
-        prog="python -m bench", description="Benchmarks of the simulated LLM server, of the batch runner and of a workshop room "
+        prog="python -m bench",
+        description="Benchmarks of the simulated LLM server, of the batch runner, of a workshop room and of lesson 08's service "
         "(bench/README.md): check the targets, write bench/results/<date>.json and the README's tables.")
     parser.add_argument("part", nargs="?", choices=["all", *PARTS], default="all",
                         help="servers: throughput, streaming and the openai client against the simulated server "
                         "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, 5 to 6 "
                         "minutes); room: 60 learners' fan-outs at once to a room server (no wrk, about 2 minutes); "
-                        "all (the default, what `make bench` runs): the three")
+                        "service: lesson 08's service at 1,000 users, async and threads (no wrk, about 4 minutes); "
+                        "all (the default, what `make bench` runs): the four")
     part = parser.parse_args(argv).part
     return list(PARTS) if part == "all" else [part]
 
@@ -187,7 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         targets += part_targets
     print_targets(targets)
     results = report.record(started=started, seconds=time.perf_counter() - clock, machine=machine("servers" in parts),
-                            server=records.get("servers"), batch=records.get("batch"), room=records.get("room"))
+                            server=records.get("servers"), batch=records.get("batch"), room=records.get("room"),
+                            service=records.get("service"))
     print(f"results: {report.write(results, started)}; tables: {report.README}")
     missed = sum(not target.passed for target in targets)
     if missed:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # only named in signatures: the server benchmarks need not im
     from bench.batch import BatchBench
     from bench.batch_ledger import Ledger
     from bench.room import RoomRun
+    from bench.service import ServiceBench
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
@@ -33,6 +34,9 @@ BATCH_TABLES_END = "<!-- end of batch results -->"
 ROOM_TABLES_START = ("<!-- room results: written by `python -m bench room` (or `make bench`) from the newest "
                      "results file that has them; do not edit by hand -->")
 ROOM_TABLES_END = "<!-- end of room results -->"
+SERVICE_TABLES_START = ("<!-- service results: written by `python -m bench service` (or `make bench`) from the newest "
+                        "results file that has them; do not edit by hand -->")
+SERVICE_TABLES_END = "<!-- end of service results -->"
 
 
 def server_record(run: ServerRun) -> dict:
@@ -74,11 +78,12 @@ def servers_record(*, settings: dict, comparisons: list[Comparison], streams: li
 
 
 def record(*, started: datetime, seconds: float, machine: dict, server: dict | None = None,
-           batch: dict | None = None, room: dict | None = None) -> dict:
+           batch: dict | None = None, room: dict | None = None, service: dict | None = None) -> dict:
     """Everything one run measured: the server part's keys at the top (as results files always had them), the
     batch part's under "batch", the room's under "room"; a run of one part has only its own."""
     return {"date": started.isoformat(timespec="seconds"), "duration_s": seconds, "machine": machine,
-            **(server or {}), **({} if batch is None else {"batch": batch}), **({} if room is None else {"room": room})}
+            **(server or {}), **({} if batch is None else {"batch": batch}), **({} if room is None else {"room": room}),
+            **({} if service is None else {"service": service})}
 
 
 def results_path(started: datetime) -> Path:
@@ -258,6 +263,41 @@ def room_tables(results: dict, path: str) -> str:
         f"| {room['server_cpu']:.2f} / " + ", ".join(f"{share:.2f}" for share in room["client_cpu"]) + " |"])
 
 
+def service_record(bench: ServiceBench, *, settings: dict, seconds: float, targets: list[Target]) -> dict:
+    """What the service's benchmark measured, as JSON-ready data: a results file's "service"."""
+    from bench.service import SETTLE_SECONDS, gate_bound
+
+    return {"settings": settings, "duration_s": seconds, "bound_per_s": bench.bound,
+            "runs": [{"way": run.way, "sustained_per_s": run.run.sustained(SETTLE_SECONDS),
+                      "throughput_per_s": run.run.throughput,
+                      "latency_s": {str(point): seconds for point, seconds in run.run.latency().items()},
+                      "served": len(run.run.served), "failed": run.run.failed, "lost": run.run.lost,
+                      "peak_memory_bytes": run.peak_memory, "idle_memory_bytes": run.idle_memory,
+                      "peak_threads": run.peak_threads, "mean_call_s": run.mean_call,
+                      "gate_bound_per_s": gate_bound(bench.gate, run.mean_call)} for run in bench.runs],
+            "targets": [target_record(target) for target in targets]}
+
+
+def service_tables(results: dict, path: str) -> str:
+    """The README's tables of the service's benchmark, in Markdown, from a results record."""
+    machine, service = results["machine"], results["service"]
+    settings = service["settings"]
+    rows = [f"| {run['way']} | {run['sustained_per_s']:.1f} | {run['gate_bound_per_s']:.1f} "
+            f"| {run['latency_s']['50']:.2f} / {run['latency_s']['99']:.2f} s | {mib(run['peak_memory_bytes'])} "
+            f"(idle {mib(run['idle_memory_bytes'])}) | {run['peak_threads']} | {run['failed']} |"
+            for run in service["runs"]]
+    return "\n".join([
+        f"Run of {results['date']} (`{path}`, service part {service['duration_s']:.0f} s): {machine['usable_cpus']} "
+        f"CPUs, {machine['python']}, aiohttp {machine['aiohttp']}, openai {machine['openai']}.", "",
+        *target_rows(service["targets"]), "",
+        f"{settings['users']:,} closed-loop users for {settings['load_seconds']} s against `{settings['model']}` limited "
+        f"to {settings['rpm']:,} requests a minute ({service['bound_per_s']:g}/s), a gate of {settings['gate']} (a probe "
+        f"call {settings['probe_call_s']:.2f} s); sustained: answers from {settings['settle_seconds']} s to the "
+        "load's end:", "",
+        "| handlers | answers/s sustained | gate's bound /s | p50 / p99 | peak memory | threads | failed |",
+        "|---|---|---|---|---|---|---|", *rows])
+
+
 def replace_tables(readme: str, new_tables: str, markers: tuple[str, str] = (TABLES_START, TABLES_END)) -> str:
     """The README with the text between the two markers replaced by `new_tables`."""
     first, last = markers
@@ -268,7 +308,7 @@ def replace_tables(readme: str, new_tables: str, markers: tuple[str, str] = (TAB
     return f"{before}{first}\n{new_tables}\n{last}{after}"
 
 
-def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch", "room")) -> None:
+def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch", "room", "service")) -> None:
     """Put the tables of the results file at `path` in the README: the server's ("throughput"), the batch
     runner's ("batch"), the room's ("room"), those of `parts` the file holds; the others stay as they were."""
     results = json.loads(path.read_text(encoding="utf-8"))
@@ -280,6 +320,8 @@ def show_in_readme(path: Path, parts: tuple[str, ...] = ("throughput", "batch", 
         readme = replace_tables(readme, batch_tables(results, shown), (BATCH_TABLES_START, BATCH_TABLES_END))
     if "room" in parts and "room" in results:
         readme = replace_tables(readme, room_tables(results, shown), (ROOM_TABLES_START, ROOM_TABLES_END))
+    if "service" in parts and "service" in results:
+        readme = replace_tables(readme, service_tables(results, shown), (SERVICE_TABLES_START, SERVICE_TABLES_END))
     README.write_text(readme, encoding="utf-8")
 
 
@@ -293,7 +335,7 @@ def write(results: dict, started: datetime) -> Path:
 
 
 def newest_with(part: str) -> Path | None:
-    """The newest results file (names sort by date) that holds `part` ("throughput", "batch" or "room")."""
+    """The newest results file (names sort by date) that holds `part` ("throughput", "batch", "room" or "service")."""
     having = [path for path in sorted(RESULTS.glob("*.json")) if part in json.loads(path.read_text(encoding="utf-8"))]
     return having[-1] if having else None
 
@@ -301,6 +343,6 @@ def newest_with(part: str) -> Path | None:
 if __name__ == "__main__":
     # `python -m bench.report`: redraw the README's tables from the newest results file of each part,
     # e.g. after changing how the tables look, without measuring again.
-    for part in ("throughput", "batch", "room"):
+    for part in ("throughput", "batch", "room", "service"):
         if newest := newest_with(part):
             show_in_readme(newest, (part,))

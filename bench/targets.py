@@ -14,11 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from bench.room import SLACK, answered, server_errors
+from bench.service import SETTLE_SECONDS, littles_p99, lower_bound
 from bench.throughput import Comparison, spread_ms
 
 if TYPE_CHECKING:  # only named in a signature: the server benchmarks need not import the batch runner
     from bench.batch import BatchBench
     from bench.room import RoomRun
+    from bench.service import ServiceBench
 
 # The issue's numbers: connections -> the least share of the reference's throughput ours must reach,
 SHARE_OF_REFERENCE = {1000: 0.95, 3000: 0.90}
@@ -132,4 +134,32 @@ def check_room(run: RoomRun) -> list[Target]:
         Target(f"room: slowest key's median latency at the server, {run.keys} keys × {run.calls_per_key} calls, bound "
                f"{SLACK:g} × (quiet {run.quiet_latency:.2f} s + fair share {run.fair_wait:.1f} s)",
                slowest, run.bound, False, " s"),
+    ]
+
+
+# Lesson 08's service (issue 16), from `bench.service`: at 1,000 users the provider's limit sets the pace, whichever
+# the handlers; async holds the waiting users cheaply.
+SUSTAINED_SHARE = 0.9  # of the lower of the provider's bound and the gate's
+LITTLE_SLACK = 1.3  # the p99 within this many times users ÷ the rate that held
+THREADS_P99_SLACK = 1.3  # the thread pool's p99 within this many times async's
+MIB_PER_THOUSAND_USERS = 64  # what 1,000 waiting users may add to the async service's memory
+
+
+def check_service(bench: ServiceBench) -> list[Target]:
+    """The best run of each way (its highest sustained rate): async's rate, its p99 against Little's law, the
+    thread pool's p99 against async's, the memory 1,000 users add to async, and no request failed or lost."""
+    fast, threads = bench.best("async"), bench.best("threads")
+    per_thousand = (fast.peak_memory - fast.idle_memory) / 2**20 * 1000 / bench.users
+    return [
+        Target(f"service: async answers/s sustained at {bench.users:,} users / the lower bound "
+               f"({lower_bound(bench, fast):.1f}/s)", fast.run.sustained(SETTLE_SECONDS) / lower_bound(bench, fast),
+               SUSTAINED_SHARE, True, "×"),
+        Target(f"service: async p99 at {bench.users:,} users / Little's law's users ÷ answers/s",
+               fast.run.latency()[99] / littles_p99(bench, fast), LITTLE_SLACK, False, "×"),
+        Target(f"service: thread pool p99 / async p99 at {bench.users:,} users",
+               threads.run.latency()[99] / fast.run.latency()[99], THREADS_P99_SLACK, False, "×"),
+        Target("service: MiB that 1,000 waiting users add to the async service", per_thousand,
+               MIB_PER_THOUSAND_USERS, False, " MiB"),
+        Target("service: requests failed or lost, every run", sum(run.run.failed for run in bench.runs), 0, False,
+               " requests"),
     ]

@@ -80,6 +80,17 @@ class LoadRun:
         """Answers served per second over the whole run."""
         return len(self.served) / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
+    def sustained(self, settle: float) -> float:
+        """Answers served per second from `settle` seconds in to the end of the load: the rate that held.
+
+        The whole run's throughput counts its edges too: at the start no answer can come back before
+        one call's time (every closed-loop user asks at once), and after the load the last answers
+        trickle in. Between them is the rate a service keeps up.
+        """
+        if not 0 <= settle < self.seconds:
+            raise ValueError(f"settle must be from 0 to the load's {self.seconds:g} s, got {settle!r}")
+        return sum(settle <= o.done <= self.seconds for o in self.served) / (self.seconds - settle)
+
     def latency(self, points: tuple[int, ...] = POINTS) -> dict[int, float]:
         """Percentiles of the served requests' end-to-end seconds (NaN when none was served)."""
         return _percentiles_or_nan([o.seconds for o in self.served], points)
