@@ -43,7 +43,7 @@ notebooks: setup
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
 		notebooks/*.ipynb
 
-# Benchmarks of the simulated server, of the batch runner, of a workshop room and of lesson 08's service (bench/README.md): about fifteen minutes, both CPUs busy.
+# Benchmarks of the simulated server, of the batch runner, of a workshop room and of lesson 08's service (bench/README.md): about thirteen minutes, both CPUs busy.
 # The server's load generator, wrk, is a C program from the system's packages, not from pip;
 # `$(BIN)/python -m bench batch` and `$(BIN)/python -m bench room` run the batch runner's and the room's parts alone, without it.
 bench: setup

@@ -186,7 +186,7 @@ def parse(argv: list[str] | None) -> list[str]:
                         help="servers: throughput, streaming and the openai client against the simulated server "
                         "(needs wrk, 3 to 4 minutes); batch: the llm-batch runner against it (no wrk, 5 to 6 "
                         "minutes); room: 60 learners' fan-outs at once to a room server (no wrk, about 2 minutes); "
-                        "service: lesson 08's service at 1,000 users, async and threads (no wrk, about 4 minutes); "
+                        "service: lesson 08's service at 1,000 users, async and threads (no wrk, about 2 minutes); "
                         "all (the default, what `make bench` runs): the four")
     part = parser.parse_args(argv).part
     return list(PARTS) if part == "all" else [part]
