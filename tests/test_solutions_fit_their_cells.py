@@ -33,6 +33,7 @@ SOLUTIONS = {
     "05_hybrid": "hybrid",
     "06_ten_thousand_calls": "paced_gather",
     "07_workflows_and_agents": "agent_loop",
+    "08_serving_users": "service_sizing",
 }
 TOP_LEVEL_AWAIT = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
