@@ -2,7 +2,7 @@
 
 Like the simulator (helpers/llm_server/launcher.py), the service runs in a child process started
 with `subprocess`, watching its standard input so that it dies with the kernel; a kernel busy
-with CPU work must not slow the service it measures. Returns once /healthz answers.
+with CPU work must not slow the service it measures. Returns once every worker answers /healthz.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def wait_healthy(url: str, process: subprocess.Popen, workers: int, limit: float
 
 def start_service(upstream: ServerHandle | str, **settings: Any) -> ServiceHandle:
     """Start the service in front of `upstream` (a simulator's handle, or an API's base URL) on a free
-    loopback port; `settings` are ServiceSettings' (settings.py). Returns once it answers /healthz."""
+    loopback port; `settings` are ServiceSettings' (settings.py). Returns once every worker answers /healthz."""
     if isinstance(upstream, str):
         chosen = ServiceSettings(upstream_base_url=upstream, **settings)
     else:
